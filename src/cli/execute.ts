@@ -1,0 +1,176 @@
+// lxts execute [options] [--] CMD [ARGS]   (lxc-execute)
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { defaultSpec, type ContainerSpec, type MountSpec, type NamespaceKind, ALL_NAMESPACES } from '../spec.js';
+import { normalizeCap } from '../security/capabilities.js';
+import { validateName } from '../names.js';
+import { usageError, requireRoot, LxtsError, ExitCode } from '../errors.js';
+import { splitAtCommand, parse, helpText, type Options } from './args.js';
+import { RESOURCE_OPTIONS, RESOURCE_HELP, resourcesFromFlags } from './resource-flags.js';
+
+const OPTIONS = {
+  rootfs: { type: 'string' },
+  name: { type: 'string', short: 'n' },
+  hostname: { type: 'string' },
+  env: { type: 'string', short: 'e', multiple: true },
+  cwd: { type: 'string', short: 'w' },
+  user: { type: 'string', short: 'u' },
+  mount: { type: 'string', short: 'm', multiple: true },
+  'cap-drop': { type: 'string', multiple: true },
+  'cap-add': { type: 'string', multiple: true },
+  init: { type: 'boolean' },
+  'no-new-privs': { type: 'boolean' },
+  ulimit: { type: 'string', multiple: true },
+  sysctl: { type: 'string', multiple: true },
+  share: { type: 'string', multiple: true },
+  'read-only': { type: 'boolean' },
+  tty: { type: 'boolean', short: 't' },
+  'no-tty': { type: 'boolean', short: 'T' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  ...RESOURCE_OPTIONS,
+} satisfies Options;
+
+const HELP = helpText(
+  'lxts execute [OPTIONS] [--] COMMAND [ARGS...]',
+  'Run COMMAND in a new throwaway container in the foreground (like lxc-execute). Its exit\n' +
+    'status is lxts\'s (126 not executable, 127 not found, 128+N killed by signal N). The root\n' +
+    'filesystem defaults to the embedded `host` template: the host\'s /usr read-only with a\n' +
+    'private /etc, /tmp, /var, /root and /run, assembled in memory; nothing remains afterwards.',
+  [
+    ['--rootfs DIR', 'use DIR as the root filesystem (default: the host template)'],
+    ['-n, --name NAME', 'container name (default: exec-PID)'],
+    ['--hostname NAME', 'hostname inside (default: the name)'],
+    ['-e, --env K=V', 'set an environment variable (repeatable; the host\'s env is not passed)'],
+    ['-w, --cwd DIR', 'working directory inside (default: /)'],
+    ['-u, --user UID[:GID]', 'run the command as UID (and GID)'],
+    ['-m, --mount SRC:DST[:ro]', 'bind-mount host SRC at DST inside (repeatable)'],
+    ['--cap-drop CAP', 'drop a capability, e.g. net_raw, or "all" (repeatable, comma lists)'],
+    ['--cap-add CAP', 'keep a capability the defaults drop, e.g. sys_time (repeatable)'],
+    ['--init', 'run a minimal init as PID 1 and the command as PID 2 (reaps zombies)'],
+    ['--no-new-privs', 'set no_new_privs: setuid binaries gain nothing'],
+    ['--ulimit NAME=SOFT[:HARD]', 'resource limit, e.g. nofile=1024:2048 (repeatable)'],
+    ['--sysctl KEY=VALUE', 'namespaced sysctl, e.g. net.ipv4.ip_forward=1 (repeatable)'],
+    ['--share NS', 'share the host\'s namespace NS: net, ipc, uts, pid, cgroup (repeatable)'],
+    ['--read-only', 'mount the root filesystem read-only'],
+    ['-t, --tty / -T, --no-tty', 'force / refuse a pty (default: a pty when stdin is a terminal)'],
+    ...RESOURCE_HELP,
+    ['--dry-run', 'print the LaunchPlan instead of running it (--json for JSON)'],
+    ['--debug', 'show the full error detail'],
+  ],
+);
+
+export async function run(argv: string[]): Promise<number> {
+  const { own, command } = splitAtCommand(argv, OPTIONS);
+  const { values: v } = parse(own, OPTIONS);
+  if (v.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (command.length === 0) throw usageError('no command given', 'usage: lxts execute [OPTIONS] -- COMMAND [ARGS...]');
+  const spec = specFromFlags(v, command);
+  const { compileForHost } = await import('../launch.js');
+  if (v['dry-run']) {
+    const plan = compileForHost(spec, { dieWithParent: true });
+    if (v.json) process.stdout.write(JSON.stringify({ spec, plan: plan.steps.map((s) => ({ op: s.op, args: s.args.map(String) })) }, null, 2) + '\n');
+    else process.stdout.write((await import('../plan/compile.js')).formatPlan(plan) + '\n');
+    return 0;
+  }
+  requireRoot('lxts execute');
+  const { execute } = await import('../launch.js');
+  // The monitor (lxts-exec) forwards terminal signals to the container and exits with its
+  // status; lxts must outlive it to clean up, so it ignores them itself.
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, () => {});
+  const status = await execute(spec, { stdio: 'inherit' });
+  return status.code;
+}
+
+type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
+
+export function specFromFlags(v: Values, command: string[]): ContainerSpec {
+  const name = validateName(v.name ?? `exec-${process.pid}`);
+  const spec = defaultSpec(name, command);
+  if (v.hostname !== undefined) spec.hostname = hostname(v.hostname);
+  if (v.rootfs !== undefined) spec.rootfs = { kind: 'dir', path: checkRootfs(v.rootfs), readonly: false };
+  spec.rootfs.readonly = !!v['read-only'];
+  for (const kv of v.env ?? []) {
+    if (!/^[^=]+=/.test(kv)) throw usageError(`--env needs KEY=VALUE, got "${kv}"`);
+    const key = kv.slice(0, kv.indexOf('=') + 1);
+    spec.process.env = spec.process.env.filter((e) => !e.startsWith(key)).concat(kv);
+  }
+  if (v.cwd !== undefined) {
+    if (!v.cwd.startsWith('/')) throw usageError(`--cwd must be an absolute path inside the container, got "${v.cwd}"`);
+    spec.process.cwd = v.cwd;
+  }
+  if (v.user !== undefined) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(v.user);
+    if (!m) throw usageError(`--user needs UID or UID:GID (numbers), got "${v.user}"`);
+    spec.process.uid = Number(m[1]);
+    spec.process.gid = Number(m[2] ?? m[1]);
+  }
+  spec.mounts = (v.mount ?? []).map(parseMountFlag);
+  const list = (xs: string[] | undefined): string[] => (xs ?? []).flatMap((x) => x.split(',')).filter(Boolean);
+  const drops = list(v['cap-drop']);
+  const adds = list(v['cap-add']).map(normalizeCap);
+  if (drops.some((d) => d.toLowerCase() === 'all')) spec.capabilities = { drop: [], keep: ['none'], add: adds };
+  else {
+    spec.capabilities.drop = [...spec.capabilities.drop, ...drops.map(normalizeCap)].filter((c) => !adds.includes(c));
+    spec.capabilities.add = adds;
+  }
+  spec.init = !!v.init;
+  spec.process.noNewPrivileges = !!v['no-new-privs'];
+  for (const u of v.ulimit ?? []) {
+    const m = /^([a-z]+)=(\d+|unlimited)(?::(\d+|unlimited))?$/.exec(u);
+    if (!m) throw usageError(`--ulimit needs NAME=SOFT[:HARD], e.g. nofile=1024:2048, got "${u}"`);
+    const lim = (s: string): number | 'unlimited' => (s === 'unlimited' ? 'unlimited' : Number(s));
+    spec.process.rlimits.push({ type: m[1]!, soft: lim(m[2]!), hard: lim(m[3] ?? m[2]!) });
+  }
+  for (const kv of v.sysctl ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0 || !/^[a-z0-9_.-]+$/.test(kv.slice(0, i))) throw usageError(`--sysctl needs KEY=VALUE, got "${kv}"`);
+    spec.sysctls[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  for (const s of list(v.share)) {
+    if (!(ALL_NAMESPACES as string[]).includes(s) || s === 'mount') throw usageError(`--share takes one of net, ipc, uts, pid, cgroup; got "${s}"`);
+    spec.namespaces = spec.namespaces.filter((n) => n !== (s as NamespaceKind));
+  }
+  spec.process.terminal = v.tty ? true : v['no-tty'] ? false : process.stdin.isTTY === true && process.stdout.isTTY === true;
+  spec.resources = resourcesFromFlags(v);
+  return spec;
+}
+
+function hostname(h: string): string {
+  if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(h) || h.length > 64)
+    throw usageError(`invalid hostname "${h}"`);
+  return h;
+}
+
+function checkRootfs(p: string): string {
+  const abs = resolve(p);
+  let st;
+  try {
+    st = statSync(abs);
+  } catch {
+    throw new LxtsError(`rootfs ${abs} does not exist`, ExitCode.CONFIG);
+  }
+  if (!st.isDirectory()) throw new LxtsError(`rootfs ${abs} is not a directory`, ExitCode.CONFIG);
+  return abs;
+}
+
+export function parseMountFlag(s: string): MountSpec {
+  const parts = s.split(':');
+  const [src, dst, mode, ...extra] = parts;
+  if (!src || !dst || extra.length || (mode !== undefined && mode !== 'ro' && mode !== 'rw'))
+    throw usageError(`--mount needs SRC:DST[:ro|rw], got "${s}"`);
+  if (!isAbsolute(dst)) throw usageError(`--mount target must be absolute inside the container, got "${dst}"`);
+  const abs = resolve(src);
+  let st;
+  try {
+    st = statSync(abs);
+  } catch {
+    throw usageError(`--mount source ${abs} does not exist`);
+  }
+  return { source: abs, target: dst, type: 'none', options: ['rbind', st.isDirectory() ? 'create=dir' : 'create=file', ...(mode === 'ro' ? ['ro'] : [])] };
+}

@@ -1,0 +1,75 @@
+// lxts command dispatcher. Commands are imported lazily so `lxts execute` pays only for
+// the modules it uses (start-up time is part of every container start from the CLI).
+import { LxtsError, ExitCode } from '../errors.js';
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  execute: { summary: 'run a command in a throwaway container, in the foreground', load: () => import('./execute.js') },
+};
+
+const VERSION = '0.1.0';
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'usage: lxts [--debug] COMMAND [OPTIONS] [ARGS]',
+    '',
+    'Linux containers in TypeScript: namespaces, control groups, LXC-format configs.',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `lxts COMMAND --help` for the options of a command.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let debug = process.env.LXTS_DEBUG === '1';
+  while (argv[0] === '--debug') {
+    debug = true;
+    process.env.LXTS_DEBUG = '1';
+    argv = argv.slice(1);
+  }
+  const [name, ...rest] = argv;
+  let code: number;
+  try {
+    if (!name || name === '-h' || name === '--help' || name === 'help') {
+      process.stdout.write(usage() + '\n');
+      code = name ? 0 : ExitCode.USAGE;
+    } else if (name === '--version' || name === 'version') {
+      process.stdout.write(`lxts ${VERSION}\n`);
+      code = 0;
+    } else {
+      const cmd = COMMANDS[name];
+      if (!cmd) throw new LxtsError(`unknown command "${name}"`, ExitCode.USAGE, 'run `lxts --help` for the list of commands');
+      code = await (await cmd.load()).run(rest);
+    }
+  } catch (err) {
+    code = reportError(err, debug || rest.includes('--debug'));
+  }
+  process.exitCode = code;
+}
+
+export function reportError(err: unknown, debug: boolean): number {
+  if (err instanceof LxtsError) {
+    process.stderr.write(`lxts: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`  ${err.hint}\n`);
+    if (debug && err.stack) process.stderr.write(err.stack + '\n');
+    return err.code;
+  }
+  const e = err as NodeJS.ErrnoException & { file?: string };
+  // Errors from the cgroup layer and the like carry a clear message already.
+  if (e && typeof e.message === 'string' && (e.name === 'CgroupError' || e.name === 'UnknownCapabilityError' || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')) {
+    process.stderr.write(`lxts: ${e.message}\n`);
+    if (debug && e.stack) process.stderr.write(e.stack + '\n');
+    return e.name === 'CgroupError' ? ExitCode.START_FAILED : ExitCode.USAGE;
+  }
+  process.stderr.write(`lxts: internal error: ${e?.message ?? String(err)}\n`);
+  if (debug && e?.stack) process.stderr.write(e.stack + '\n');
+  else process.stderr.write('  run with --debug for details\n');
+  return ExitCode.GENERIC;
+}

@@ -1,0 +1,234 @@
+// ContainerSpec -> LaunchPlan. Pure: everything it needs from the host (the host template's
+// layout, the staging directory) comes in through CompileContext, so the same spec always
+// compiles to the same plan and tests can golden-check it without root.
+import type { ContainerSpec, MountSpec } from '../spec.js';
+import type { LaunchPlan, PlanStep } from './encode.js';
+import { CLONE, MS, RLIMIT } from './ops.js';
+import type { OpName } from './ops.js';
+import { capabilityMask } from '../security/capabilities.js';
+import { hostTemplateEtcFiles, type HostLayout } from '../template/host-layout.js';
+import { LxtsError, ExitCode } from '../errors.js';
+
+export interface CompileContext {
+  /** Host layout for the `host` rootfs kind. */
+  hostLayout?: HostLayout;
+  /** An existing empty host directory the in-memory rootfs is mounted on (only inside the container's mount namespace). */
+  stagingDir?: string;
+  /** Kill the container when the calling process dies (foreground runs). */
+  dieWithParent?: boolean;
+}
+
+const NS_FLAGS: Record<string, number> = {
+  pid: CLONE.NEWPID,
+  mount: CLONE.NEWNS,
+  uts: CLONE.NEWUTS,
+  ipc: CLONE.NEWIPC,
+  net: CLONE.NEWNET,
+  user: CLONE.NEWUSER,
+};
+
+const DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+
+export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): LaunchPlan {
+  const steps: PlanStep[] = [];
+  const add = (op: OpName, ...args: (string | number | bigint | Buffer)[]): void => {
+    steps.push({ op, args: args.map((a) => (Buffer.isBuffer(a) ? a : String(a))) });
+  };
+  const ns = new Set(spec.namespaces);
+  if (!ns.has('mount')) throw new LxtsError('a container needs its own mount namespace (namespace "mount")', ExitCode.CONFIG);
+
+  // The cgroup namespace is unshared after the barrier, once the child sits in its own
+  // cgroup: cloning it earlier would root the namespace at lxts's cgroup instead.
+  let cloneFlags = 0;
+  for (const n of ns) if (NS_FLAGS[n]) cloneFlags |= NS_FLAGS[n]!;
+  if (ctx.dieWithParent) add('PDEATHSIG', 9);
+  if (spec.process.terminal) add('PTY');
+  add('CLONE', cloneFlags >>> 0);
+  add('BARRIER');
+  if (ns.has('cgroup')) add('UNSHARE', CLONE.NEWCGROUP);
+  // First thing in the new mount namespace: nothing we mount may propagate to the host,
+  // and the old root's unmount after pivot_root must not either.
+  add('MOUNT', '', '/', '', MS.REC | MS.PRIVATE, '');
+
+  addRootfs(spec, ctx, add);
+  addStandardMounts(spec, ns, add);
+  for (const m of spec.mounts) addUserMount(m, add);
+  add('PIVOT_ROOT');
+
+  if (spec.rootfs.readonly) add('MOUNT', '', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY, '');
+  if (ns.has('uts')) add('HOSTNAME', spec.hostname);
+  for (const [key, value] of Object.entries(spec.sysctls)) add('WRITE', '/proc/sys/' + key.replace(/\./g, '/'), value);
+  // Masks and read-only paths come after pivot_root: their bind sources must be the
+  // container's own /proc and /dev/null, not the host's.
+  for (const p of spec.maskedPaths) add('MASK_IN', p);
+  for (const p of spec.readonlyPaths) {
+    add('MOUNT_IN', p, p, '', MS.BIND | MS.REC, '');
+    add('MOUNT_IN', '', p, '', MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, '');
+  }
+  for (const r of spec.process.rlimits) {
+    const res = RLIMIT[r.type];
+    if (res === undefined) throw new LxtsError(`unknown rlimit "${r.type}" (one of ${Object.keys(RLIMIT).join(', ')})`, ExitCode.CONFIG);
+    add('RLIMIT', res, limit(r.soft), limit(r.hard));
+  }
+
+  const caps = capabilityMask(spec.capabilities);
+  add('CAPBSET', caps);
+  add('SETUSER', spec.process.uid, spec.process.gid, ...spec.process.additionalGids);
+  add('CHDIR', spec.process.cwd);
+  add('CAPS', caps);
+  if (spec.process.noNewPrivileges) add('NO_NEW_PRIVS');
+  if (spec.init) add('INIT');
+  add('ENV', ...spec.process.env);
+  const [file, ...rest] = spec.process.args;
+  if (!file) throw new LxtsError('no command to run', ExitCode.USAGE);
+  add('EXEC', file, file, ...rest);
+  return { steps };
+}
+
+type Add = (op: OpName, ...args: (string | number | bigint)[]) => void;
+
+function addRootfs(spec: ContainerSpec, ctx: CompileContext, add: Add): void {
+  if (spec.rootfs.kind === 'dir') {
+    const path = spec.rootfs.path;
+    if (!path || !path.startsWith('/')) throw new LxtsError('rootfs path must be absolute', ExitCode.CONFIG);
+    // pivot_root needs the new root to be a mount point: bind it onto itself.
+    add('MOUNT', path, path, '', MS.BIND | MS.REC, '');
+    add('ROOT', path);
+    return;
+  }
+  const layout = ctx.hostLayout;
+  const staging = ctx.stagingDir;
+  if (!layout || !staging) throw new Error('compilePlan: the host rootfs needs hostLayout and stagingDir');
+  add('MOUNT', 'lxts-rootfs', staging, 'tmpfs', MS.NOSUID | MS.NODEV, 'mode=755,size=256m');
+  add('ROOT', staging);
+  roBind(add, '/usr', 'usr', 0o755, true);
+  for (const e of layout.top) {
+    if (e.kind === 'symlink') add('SYMLINK_IN', e.target!, e.name);
+    else roBind(add, '/' + e.name, e.name, 0o755, true);
+  }
+  for (const [dir, mode] of [['etc', 0o755], ['tmp', 0o1777], ['var', 0o755], ['var/tmp', 0o1777], ['var/log', 0o755], ['root', 0o700], ['run', 0o755], ['home', 0o755], ['mnt', 0o755], ['opt', 0o755]] as const) {
+    add('MKDIR_IN', dir, octal(mode));
+  }
+  for (const f of hostTemplateEtcFiles(spec.hostname, layout)) add('WRITE_IN', f.path, octal(f.mode), f.content);
+  for (const f of layout.etcBinds) {
+    add('TOUCH_IN', 'etc/' + f, octal(0o644));
+    add('MOUNT_IN', '/etc/' + f, 'etc/' + f, '', MS.BIND, '');
+    add('MOUNT_IN', '', 'etc/' + f, '', MS.REMOUNT | MS.BIND | MS.RDONLY, '');
+  }
+  for (const d of layout.etcDirBinds) roBind(add, '/etc/' + d, 'etc/' + d, 0o755, false);
+}
+
+function roBind(add: Add, src: string, target: string, mode: number, rec: boolean): void {
+  add('MKDIR_IN', target, octal(mode));
+  add('MOUNT_IN', src, target, '', MS.BIND | (rec ? MS.REC : 0), '');
+  add('MOUNT_IN', '', target, '', MS.REMOUNT | MS.BIND | MS.RDONLY, '');
+}
+
+function addStandardMounts(spec: ContainerSpec, ns: Set<string>, add: Add): void {
+  add('MKDIR_IN', 'proc', octal(0o555));
+  add('MOUNT_IN', 'proc', 'proc', 'proc', MS.NOSUID | MS.NODEV | MS.NOEXEC, '');
+  add('MKDIR_IN', 'sys', octal(0o555));
+  add('MOUNT_IN', 'sysfs', 'sys', 'sysfs', MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, '');
+  add('MKDIR_IN', 'dev', octal(0o755));
+  add('MOUNT_IN', 'tmpfs', 'dev', 'tmpfs', MS.NOSUID | MS.STRICTATIME, 'mode=755,size=65536k');
+  // Bind the host's device nodes rather than mknod: the same code works in a user namespace.
+  for (const d of DEVICES) {
+    add('TOUCH_IN', 'dev/' + d, octal(0o666));
+    add('MOUNT_IN', '/dev/' + d, 'dev/' + d, '', MS.BIND, '');
+  }
+  add('MKDIR_IN', 'dev/pts', octal(0o755));
+  add('MOUNT_IN', 'devpts', 'dev/pts', 'devpts', MS.NOSUID | MS.NOEXEC, 'newinstance,ptmxmode=0666,mode=0620,gid=5');
+  add('SYMLINK_IN', 'pts/ptmx', 'dev/ptmx');
+  add('MKDIR_IN', 'dev/shm', octal(0o1777));
+  add('MOUNT_IN', 'shm', 'dev/shm', 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=1777,size=65536k');
+  if (ns.has('ipc')) {
+    // An mqueue mount shows the queues of the mounter's IPC namespace: only with our own.
+    add('MKDIR_IN', 'dev/mqueue', octal(0o755));
+    add('MOUNT_IN', 'mqueue', 'dev/mqueue', 'mqueue', MS.NOSUID | MS.NODEV | MS.NOEXEC, '');
+  }
+  add('SYMLINK_IN', '/proc/self/fd', 'dev/fd');
+  add('SYMLINK_IN', '/proc/self/fd/0', 'dev/stdin');
+  add('SYMLINK_IN', '/proc/self/fd/1', 'dev/stdout');
+  add('SYMLINK_IN', '/proc/self/fd/2', 'dev/stderr');
+  void spec;
+}
+
+/** Mount option words -> MS_* flags; the rest becomes the data string. */
+const FLAG_OPTIONS: Record<string, [set: number, clear: number]> = {
+  ro: [MS.RDONLY, 0],
+  rw: [0, MS.RDONLY],
+  nosuid: [MS.NOSUID, 0],
+  suid: [0, MS.NOSUID],
+  nodev: [MS.NODEV, 0],
+  dev: [0, MS.NODEV],
+  noexec: [MS.NOEXEC, 0],
+  exec: [0, MS.NOEXEC],
+  noatime: [MS.NOATIME, 0],
+  nodiratime: [MS.NODIRATIME, 0],
+  relatime: [MS.RELATIME, 0],
+  strictatime: [MS.STRICTATIME, 0],
+  sync: [MS.SYNCHRONOUS, 0],
+  dirsync: [MS.DIRSYNC, 0],
+  bind: [MS.BIND, 0],
+  rbind: [MS.BIND | MS.REC, 0],
+  defaults: [0, 0],
+};
+const LXC_ONLY = /^(create=(dir|file)|optional)$/;
+
+export function parseMountOptions(options: string[]): { flags: number; data: string; create?: 'dir' | 'file'; optional: boolean } {
+  let flags = 0;
+  const data: string[] = [];
+  let create: 'dir' | 'file' | undefined;
+  let optional = false;
+  for (const o of options) {
+    const f = FLAG_OPTIONS[o];
+    if (f) flags = (flags | f[0]) & ~f[1];
+    else if (LXC_ONLY.test(o)) {
+      if (o === 'optional') optional = true;
+      else create = o.slice(7) as 'dir' | 'file';
+    } else if (o) data.push(o);
+  }
+  return { flags, data: data.join(','), create, optional };
+}
+
+function addUserMount(m: MountSpec, add: Add): void {
+  const target = m.target.replace(/^\/+/, '');
+  if (!target) throw new LxtsError(`mount target ${JSON.stringify(m.target)} would cover the root`, ExitCode.CONFIG);
+  const o = parseMountOptions(m.options);
+  const isBind = (o.flags & MS.BIND) !== 0 || m.type === 'bind' || m.type === 'rbind';
+  if (o.create === 'dir') add('MKDIR_IN', target, octal(0o755));
+  else if (o.create === 'file') add('TOUCH_IN', target, octal(0o644));
+  if (isBind) {
+    const rec = (o.flags & MS.REC) !== 0 || m.type === 'rbind' ? MS.REC : 0;
+    add('MOUNT_IN', m.source, target, '', MS.BIND | rec, '');
+    // A bind mount ignores every flag but MS_REC; per-mount flags need a remount.
+    const extra = o.flags & ~(MS.BIND | MS.REC);
+    if (extra) add('MOUNT_IN', '', target, '', MS.REMOUNT | MS.BIND | extra, '');
+  } else {
+    add('MOUNT_IN', m.source, target, m.type, o.flags, o.data);
+  }
+}
+
+function limit(v: number | 'unlimited'): string {
+  return v === 'unlimited' ? 'inf' : String(v);
+}
+
+function octal(n: number): string {
+  return n.toString(8).padStart(4, '0');
+}
+
+/** Human-readable listing for `--dry-run`: step numbers match lxts-exec's error reports. */
+export function formatPlan(plan: LaunchPlan): string {
+  return plan.steps
+    .map((s, i) => {
+      const args = s.args.map((a) => (Buffer.isBuffer(a) ? `<${a.length} bytes>` : fmtArg(s.op, a)));
+      return `${String(i + 1).padStart(3)}  ${s.op.padEnd(12)} ${args.join(' ')}`.trimEnd();
+    })
+    .join('\n');
+}
+
+function fmtArg(op: OpName, a: string): string {
+  if (a === '') return "''";
+  if (op === 'WRITE_IN' && a.includes('\n')) return JSON.stringify(a.length > 40 ? a.slice(0, 37) + '...' : a);
+  return /[\s'"]/.test(a) ? JSON.stringify(a) : a;
+}

@@ -1,0 +1,126 @@
+// ContainerSpec: the one normal form. LXC config files, OCI bundles and CLI flags all become
+// this; the plan compiler (src/plan/compile.ts) turns it into a LaunchPlan for lxts-exec.
+import type { CgroupResources } from './cgroup/index.js';
+
+export type NamespaceKind = 'pid' | 'mount' | 'uts' | 'ipc' | 'net' | 'cgroup' | 'user';
+export const ALL_NAMESPACES: readonly NamespaceKind[] = ['pid', 'mount', 'uts', 'ipc', 'net', 'cgroup'];
+
+export interface MountSpec {
+  /** Host path for bind mounts; a device or "none" for filesystems. */
+  source: string;
+  /** Path inside the container (absolute or relative to the rootfs; resolved inside it). */
+  target: string;
+  /** Filesystem type; "none" or "bind" for bind mounts. */
+  type: string;
+  /** fstab-style options: ro, rw, bind, rbind, nosuid, nodev, noexec, create=dir|file, optional, size=... */
+  options: string[];
+}
+
+export interface RlimitSpec {
+  /** Lower-case name without the RLIMIT_ prefix: nofile, nproc, core, ... */
+  type: string;
+  soft: number | 'unlimited';
+  hard: number | 'unlimited';
+}
+
+export interface ProcessSpec {
+  args: string[];
+  /** K=V entries; the default is a clean environment, never the host's. */
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  /** Allocate a pty for the command (lxts execute does when stdin is a terminal). */
+  terminal: boolean;
+  rlimits: RlimitSpec[];
+  noNewPrivileges: boolean;
+}
+
+export interface CapabilitySpec {
+  /** Capabilities dropped from the default set (lxc.cap.drop). */
+  drop: string[];
+  /** When set, only these are kept (lxc.cap.keep); drop is ignored. */
+  keep?: string[];
+  /** Added back on top of the defaults (CLI --cap-add). */
+  add: string[];
+}
+
+export interface RootfsSpec {
+  /** A directory on the host, or the embedded `host` template assembled in memory. */
+  kind: 'dir' | 'host';
+  /** Directory path (kind dir). */
+  path?: string;
+  readonly: boolean;
+}
+
+export interface ContainerSpec {
+  name: string;
+  hostname: string;
+  namespaces: NamespaceKind[];
+  rootfs: RootfsSpec;
+  /** Extra mounts after the standard ones, in order (lxc.mount.entry). */
+  mounts: MountSpec[];
+  process: ProcessSpec;
+  /** A minimal init as PID 1 that runs the command as PID 2 (lxc-execute style). */
+  init: boolean;
+  capabilities: CapabilitySpec;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  sysctls: Record<string, string>;
+  resources: CgroupResources;
+}
+
+export const DEFAULT_ENV = [
+  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  'HOME=/root',
+  'TERM=xterm',
+  'container=lxts',
+];
+
+export const DEFAULT_MASKED_PATHS = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+
+export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** LXC's default drops for containers (lxc.cap.drop in common.conf). */
+export const DEFAULT_CAP_DROP = ['mac_admin', 'mac_override', 'sys_time', 'sys_module', 'sys_rawio'];
+
+/** A spec with every default filled in; callers override fields. */
+export function defaultSpec(name: string, args: string[]): ContainerSpec {
+  return {
+    name,
+    hostname: name,
+    namespaces: [...ALL_NAMESPACES],
+    rootfs: { kind: 'host', readonly: false },
+    mounts: [],
+    process: {
+      args,
+      env: [...DEFAULT_ENV],
+      cwd: '/',
+      uid: 0,
+      gid: 0,
+      additionalGids: [],
+      terminal: false,
+      rlimits: [],
+      noNewPrivileges: false,
+    },
+    init: false,
+    capabilities: { drop: [...DEFAULT_CAP_DROP], add: [] },
+    maskedPaths: [...DEFAULT_MASKED_PATHS],
+    readonlyPaths: [...DEFAULT_READONLY_PATHS],
+    sysctls: {},
+    resources: {},
+  };
+}

@@ -1,0 +1,94 @@
+// Shared helpers for integration tests: run the real CLI, compare the machine's state before
+// and after, build throwaway rootfs directories.
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+export const CLI = ROOT + 'bin/lxts.js';
+export const isRoot = process.getuid?.() === 0;
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `lxts ARGS...` to completion (stdin closed), with a hard timeout that kills its process group. */
+export function lxts(args: string[], opts: SpawnOptions & { timeoutMs?: number; input?: string; onSpawn?: (pid: number) => void } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, ...opts });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.stdin!.end(opts.input ?? '');
+    if (child.pid) opts.onSpawn?.(child.pid);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      reject(new Error(`lxts ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, opts.timeoutMs ?? 20000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout, stderr });
+    });
+  });
+}
+
+export interface MachineState {
+  mounts: string[];
+  lxtsCgroups: string[];
+  execs: number[];
+}
+
+export function machineState(): MachineState {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').map((l) => l.split(' ').slice(3, 5).join(' ')).sort();
+  const lxtsCgroups = spawnSync('find', ['/sys/fs/cgroup', '-maxdepth', '7', '-type', 'd', '-name', '*lxts*'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).sort();
+  const execs = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'lxts-exec';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  return { mounts, lxtsCgroups, execs };
+}
+
+/** Wait (briefly) until the machine is back to `before`; returns what still differs. */
+export async function leftovers(before: MachineState, waitMs = 3000): Promise<string[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const now = machineState();
+    const diff: string[] = [];
+    const extraMounts = now.mounts.filter((m) => !before.mounts.includes(m));
+    if (extraMounts.length || now.mounts.length !== before.mounts.length) diff.push(`mounts: ${extraMounts.join(', ') || now.mounts.length + ' vs ' + before.mounts.length}`);
+    const extraCg = now.lxtsCgroups.filter((c) => !before.lxtsCgroups.includes(c));
+    if (extraCg.length) diff.push(`cgroups: ${extraCg.join(', ')}`);
+    const extraExec = now.execs.filter((p) => !before.execs.includes(p));
+    if (extraExec.length) diff.push(`lxts-exec pids: ${extraExec.join(', ')}`);
+    if (!diff.length || Date.now() > deadline) return diff;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function tempDir(prefix: string): { path: string; remove(): void } {
+  const path = mkdtempSync(tmpdir() + '/' + prefix);
+  return {
+    path,
+    remove: () => {
+      // Never delete recursively through a mount point: a leaked bind mount would take host files with it.
+      const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => (l.split(' ')[4] ?? '').startsWith(path));
+      if (mounted) throw new Error(`refusing to remove ${path}: something is mounted below it`);
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
+}
