@@ -5,7 +5,7 @@ import type { ContainerSpec, MountSpec } from '../spec.js';
 import type { LaunchPlan, PlanStep } from './encode.js';
 import { CLONE, MS, RLIMIT } from './ops.js';
 import type { OpName } from './ops.js';
-import { capabilityMask } from '../security/capabilities.js';
+import { capabilityMask, CAPABILITIES, maskToNames } from '../security/capabilities.js';
 import { hostTemplateEtcFiles, type HostLayout } from '../template/host-layout.js';
 import { LxtsError, ExitCode } from '../errors.js';
 
@@ -221,13 +221,25 @@ function octal(n: number): string {
 export function formatPlan(plan: LaunchPlan): string {
   return plan.steps
     .map((s, i) => {
-      const args = s.args.map((a) => (Buffer.isBuffer(a) ? `<${a.length} bytes>` : fmtArg(s.op, a)));
+      const args = s.args.map((a, j) => (Buffer.isBuffer(a) ? `<${a.length} bytes>` : fmtArg(s.op, j, a)));
       return `${String(i + 1).padStart(3)}  ${s.op.padEnd(12)} ${args.join(' ')}`.trimEnd();
     })
     .join('\n');
 }
 
-function fmtArg(op: OpName, a: string): string {
+function flagNames(table: Record<string, number>, v: number): string {
+  const names = Object.entries(table).filter(([, bit]) => bit && (v & bit) === bit).map(([n]) => n.toLowerCase());
+  return names.length ? names.join('|') : '0';
+}
+
+function fmtArg(op: OpName, index: number, a: string): string {
+  if ((op === 'CLONE' || op === 'UNSHARE') && index === 0) return flagNames(CLONE, Number(a));
+  if ((op === 'MOUNT' || op === 'MOUNT_IN') && index === 3) return flagNames(MS, Number(a));
+  if ((op === 'CAPBSET' || op === 'CAPS') && index === 0) {
+    const mask = BigInt(a);
+    const dropped = CAPABILITIES.filter((_, i) => !((mask >> BigInt(i)) & 1n));
+    return dropped.length <= CAPABILITIES.length / 2 ? `all-except:${dropped.join(',') || '-'}` : `only:${maskToNames(mask).join(',') || '-'}`;
+  }
   if (a === '') return "''";
   if (op === 'WRITE_IN' && a.includes('\n')) return JSON.stringify(a.length > 40 ? a.slice(0, 37) + '...' : a);
   return /[\s'"]/.test(a) ? JSON.stringify(a) : a;

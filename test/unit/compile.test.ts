@@ -25,7 +25,8 @@ const ctx = { hostLayout: layout, stagingDir: '/run/lxts/.staging', dieWithParen
 
 function golden(name: string, text: string): void {
   const file = GOLDEN + name;
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, text);
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, text);
+  assert.ok(existsSync(file), `golden file ${name} missing (run with UPDATE_GOLDEN=1 to create it)`);
   assert.equal(text, readFileSync(file, 'utf8'), `plan differs from golden ${name} (UPDATE_GOLDEN=1 to accept)`);
 }
 
