@@ -20,7 +20,9 @@ export function splitAtCommand(argv: string[], options: Options): { own: string[
   return { own: argv, command: [] };
 }
 
-export function parse<T extends Options>(argv: string[], options: T, allowPositionals = false) {
+type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>>;
+
+export function parse<T extends Options>(argv: string[], options: T, allowPositionals = false): Parsed<T> {
   return parseArgs({ args: argv, options, allowPositionals, strict: true });
 }
 

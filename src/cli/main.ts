@@ -9,6 +9,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   execute: { summary: 'run a command in a throwaway container, in the foreground', load: () => import('./execute.js') },
+  check: { summary: 'show what this host supports (namespaces, cgroup layout, executor)', load: () => import('./check.js') },
 };
 
 const VERSION = '0.1.0';
