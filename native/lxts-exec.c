@@ -1,0 +1,1219 @@
+// lxts-exec: carries out a LaunchPlan (docs/plan-format.md) between clone and exec, then
+// stays as the container's monitor. It holds no policy: every decision is in the plan, so
+// this file only knows how to perform each step and how to report what went wrong.
+//
+// Process layout:
+//   lxts-exec (monitor)  -- reads the plan on fd 3, clones, relays `g`, forwards signals,
+//    |                      relays the pty, reports `exit N` and exits with N.
+//    +- child             -- setsid, pty, steps..., execvpe.  With INIT: stays as PID 1
+//        +- command          and its fork runs the rest of the steps and execs.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+
+#define LXTS_EXEC_VERSION "0.1.0"
+#define PLAN_VERSION 1
+#define CTL_FD 3
+#define MAX_PLAN_BYTES (64u << 20) // a plan is a few KB; refuse anything absurd
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+// Exit codes shared with the shell convention (and podman/runc): setup failure, command not
+// executable, command not found.
+#define EXIT_SETUP 125
+#define EXIT_NOEXEC 126
+#define EXIT_NOTFOUND 127
+
+// ---- opcode table: identical numbers to src/plan/ops.ts; never renumber, only append ----
+enum {
+  OP_CLONE = 1,
+  OP_PTY = 2,
+  OP_BARRIER = 3,
+  OP_UNSHARE = 4,
+  OP_MOUNT = 5,
+  OP_ROOT = 6,
+  OP_MOUNT_IN = 7,
+  OP_MKDIR_IN = 8,
+  OP_TOUCH_IN = 9,
+  OP_WRITE_IN = 10,
+  OP_SYMLINK_IN = 11,
+  OP_MASK_IN = 12,
+  OP_PIVOT_ROOT = 13,
+  OP_HOSTNAME = 14,
+  OP_WRITE = 15,
+  OP_RLIMIT = 16,
+  OP_CHDIR = 17,
+  OP_CAPBSET = 18,
+  OP_SETUSER = 19,
+  OP_CAPS = 20,
+  OP_NO_NEW_PRIVS = 21,
+  OP_SECCOMP = 22,
+  OP_INIT = 23,
+  OP_ENV = 24,
+  OP_EXEC = 25,
+  OP_PDEATHSIG = 26,
+  OP_LAST = 26,
+};
+
+enum side { SIDE_NONE, SIDE_PARENT, SIDE_CHILD };
+#define MANY UINT32_MAX
+
+struct opinfo {
+  const char *name; // lower-case, used in error reports
+  unsigned char side;
+  uint32_t min_args, max_args;
+  int main_arg; // index of the argument named in error reports, -1 for none
+};
+
+static const struct opinfo OPS[OP_LAST + 1] = {
+  [OP_CLONE] = {"clone", SIDE_PARENT, 1, 1, 0},
+  [OP_PTY] = {"pty", SIDE_PARENT, 0, 0, -1},
+  [OP_BARRIER] = {"barrier", SIDE_CHILD, 0, 0, -1},
+  [OP_UNSHARE] = {"unshare", SIDE_CHILD, 1, 1, 0},
+  [OP_MOUNT] = {"mount", SIDE_CHILD, 5, 5, 1},
+  [OP_ROOT] = {"root", SIDE_CHILD, 1, 1, 0},
+  [OP_MOUNT_IN] = {"mount_in", SIDE_CHILD, 5, 5, 1},
+  [OP_MKDIR_IN] = {"mkdir_in", SIDE_CHILD, 2, 2, 0},
+  [OP_TOUCH_IN] = {"touch_in", SIDE_CHILD, 2, 2, 0},
+  [OP_WRITE_IN] = {"write_in", SIDE_CHILD, 3, 3, 0},
+  [OP_SYMLINK_IN] = {"symlink_in", SIDE_CHILD, 2, 2, 1},
+  [OP_MASK_IN] = {"mask_in", SIDE_CHILD, 1, 1, 0},
+  [OP_PIVOT_ROOT] = {"pivot_root", SIDE_CHILD, 0, 0, -1},
+  [OP_HOSTNAME] = {"hostname", SIDE_CHILD, 1, 1, 0},
+  [OP_WRITE] = {"write", SIDE_CHILD, 2, 2, 0},
+  [OP_RLIMIT] = {"rlimit", SIDE_CHILD, 3, 3, 0},
+  [OP_CHDIR] = {"chdir", SIDE_CHILD, 1, 1, 0},
+  [OP_CAPBSET] = {"capbset", SIDE_CHILD, 1, 1, -1},
+  [OP_SETUSER] = {"setuser", SIDE_CHILD, 2, MANY, 0},
+  [OP_CAPS] = {"caps", SIDE_CHILD, 1, 1, -1},
+  [OP_NO_NEW_PRIVS] = {"no_new_privs", SIDE_CHILD, 0, 0, -1},
+  [OP_SECCOMP] = {"seccomp", SIDE_CHILD, 1, 1, -1},
+  [OP_INIT] = {"init", SIDE_CHILD, 0, 0, -1},
+  [OP_ENV] = {"env", SIDE_CHILD, 0, MANY, -1},
+  [OP_EXEC] = {"exec", SIDE_CHILD, 2, MANY, 0},
+  [OP_PDEATHSIG] = {"pdeathsig", SIDE_PARENT, 1, 1, 0},
+};
+
+struct arg {
+  char *s;      // NUL-terminated copy (in place in the plan buffer)
+  uint32_t len; // byte length; SECCOMP bytes may contain NULs
+};
+
+struct step {
+  uint32_t op;
+  uint32_t nargs;
+  struct arg *a;
+};
+
+struct plan {
+  unsigned char *blob; // holds every argument
+  uint32_t count;
+  struct step *steps;
+};
+
+// The signals the monitor (and INIT) pass on to the container, as a host process would get them.
+static const int FORWARDED[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+#define NFORWARDED (sizeof FORWARDED / sizeof FORWARDED[0])
+
+// ---------------------------------------------------------------------------------------
+// small helpers
+
+static int write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+static int read_full(int fd, void *buf, size_t len) {
+  char *p = buf;
+  while (len > 0) {
+    ssize_t n = read(fd, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      // Node may hand us a non-blocking socket; wait instead of spinning.
+      struct pollfd pf = {.fd = fd, .events = POLLIN};
+      if (poll(&pf, 1, -1) < 0 && errno != EINTR) return -1;
+      continue;
+    }
+    if (n < 0) return -1;
+    if (n == 0) {
+      errno = EPIPE; // short plan: the caller went away mid-write
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+// One report line to the caller. Failures are ignored: if the caller is gone there is nobody
+// to tell, and the exit code still says it.
+static void report(const char *fmt, ...) {
+  char line[4400];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n > sizeof line - 2) n = sizeof line - 2;
+  line[n++] = '\n';
+  (void)write_all(CTL_FD, line, (size_t)n);
+}
+
+// Parse an unsigned decimal (base 10) or octal (base 8) number; the whole string must be used.
+static int parse_u64(const char *s, int base, uint64_t *out) {
+  char *end;
+  if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ') {
+    errno = EINVAL;
+    return -1;
+  }
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, base);
+  if (errno != 0 || *end != '\0') {
+    errno = errno ? errno : EINVAL;
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+static int parse_u32(const char *s, int base, uint32_t *out) {
+  uint64_t v;
+  if (parse_u64(s, base, &v) < 0) return -1;
+  if (v > UINT32_MAX) {
+    errno = ERANGE;
+    return -1;
+  }
+  *out = (uint32_t)v;
+  return 0;
+}
+
+static const char *nullable(const struct arg *a) { return a->len ? a->s : NULL; }
+
+static void fd_path(char *buf, size_t size, int fd) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
+
+// close(2) that keeps the errno of an earlier failure intact.
+static void close_keep_errno(int fd) {
+  int e = errno;
+  if (fd >= 0) close(fd);
+  errno = e;
+}
+
+// Fork-like clone. lxts-exec is single-threaded, so the raw syscall is safe; glibc's clone()
+// wrapper would want a separate stack.
+static pid_t raw_clone(unsigned long flags) {
+  return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// plan decoding
+
+static uint32_t le32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+// Decodes the blob in place: each argument is moved 4 bytes back over its own length
+// prefix so it can carry a terminating NUL without another allocation.
+static int decode_plan(unsigned char *blob, uint32_t size, struct plan *plan) {
+  if (size < 16 || memcmp(blob, "LXTSPLAN", 8) != 0 || le32(blob + 8) != PLAN_VERSION) return -1;
+  uint32_t count = le32(blob + 12);
+  if (count > size / 8) return -1;
+  plan->count = count;
+  plan->steps = calloc(count ? count : 1, sizeof(struct step));
+  if (!plan->steps) return -1;
+  size_t off = 16;
+  for (uint32_t i = 0; i < count; i++) {
+    struct step *s = &plan->steps[i];
+    if (size - off < 8) return -1;
+    s->op = le32(blob + off);
+    s->nargs = le32(blob + off + 4);
+    off += 8;
+    if (s->nargs > (size - off) / 4) return -1;
+    s->a = calloc(s->nargs ? s->nargs : 1, sizeof(struct arg));
+    if (!s->a) return -1;
+    for (uint32_t j = 0; j < s->nargs; j++) {
+      if (size - off < 4) return -1;
+      uint32_t len = le32(blob + off);
+      off += 4;
+      if (len > size - off) return -1;
+      memmove(blob + off - 4, blob + off, len);
+      blob[off - 4 + len] = '\0';
+      s->a[j].s = (char *)blob + off - 4;
+      s->a[j].len = len;
+      off += len;
+    }
+  }
+  return off == size ? 0 : -1;
+}
+
+// Checks opcodes and argument counts before anything is cloned, so a malformed plan fails
+// with the step number and without a child to clean up. Returns the failing step or 0.
+static uint32_t validate_plan(const struct plan *plan) {
+  int have_exec = 0;
+  for (uint32_t i = 0; i < plan->count; i++) {
+    const struct step *s = &plan->steps[i];
+    if (s->op == 0 || s->op > OP_LAST || OPS[s->op].name == NULL) return i + 1;
+    if (s->nargs < OPS[s->op].min_args || s->nargs > OPS[s->op].max_args) return i + 1;
+    // Only string arguments may not contain NULs (they are passed to C strings).
+    if (s->op != OP_SECCOMP)
+      for (uint32_t j = 0; j < s->nargs; j++)
+        if (strlen(s->a[j].s) != s->a[j].len) return i + 1;
+    if (s->op == OP_EXEC) have_exec = 1;
+  }
+  return have_exec ? 0 : plan->count + 1;
+}
+
+static int read_plan(struct plan *plan) {
+  unsigned char hdr[4];
+  if (read_full(CTL_FD, hdr, 4) < 0) return -1;
+  uint32_t size = le32(hdr);
+  if (size > MAX_PLAN_BYTES) {
+    errno = E2BIG;
+    return -1;
+  }
+  unsigned char *blob = malloc(size + 1);
+  if (!blob) return -1;
+  if (read_full(CTL_FD, blob, size) < 0) return -1;
+  plan->blob = blob;
+  if (decode_plan(blob, size, plan) < 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// child: step implementations. Each returns 0, or -1 with errno set.
+
+struct child_state {
+  int root_fd;      // ROOT: every *_IN path resolves beneath it
+  int err_w;        // close-on-exec error pipe to the monitor
+  int barrier_r;    // the monitor writes `g` here
+  mode_t umask;     // the caller's umask, restored for the command
+  char **envp;      // ENV
+  unsigned long clone_flags;
+};
+
+static struct child_state C = {.root_fd = -1, .err_w = -1, .barrier_r = -1};
+
+// openat2 beneath ROOT: absolute paths and `..` stay inside, and no /proc magic link can be
+// used to jump out, so a hostile rootfs cannot redirect a mount onto the host.
+static int open_in_root(const char *path, int flags, mode_t mode) {
+  if (C.root_fd < 0) {
+    errno = EBADF; // *_IN before ROOT is a plan compiler bug
+    return -1;
+  }
+  struct open_how how = {
+      .flags = (uint64_t)(flags | O_CLOEXEC),
+      .mode = (flags & O_CREAT) ? mode : 0,
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  return (int)syscall(SYS_openat2, C.root_fd, path[0] ? path : ".", &how, sizeof how);
+}
+
+// Splits path into its parent directory (opened beneath ROOT) and last component.
+static int open_parent_in_root(const char *path, char *base, size_t base_size) {
+  char dir[PATH_MAX];
+  size_t len = strlen(path);
+  while (len > 1 && path[len - 1] == '/') len--; // "a/b/" names b
+  if (len >= sizeof dir) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(dir, path, len);
+  dir[len] = '\0';
+  char *slash = strrchr(dir, '/');
+  const char *b = slash ? slash + 1 : dir;
+  if (*b == '\0' || strcmp(b, ".") == 0 || strcmp(b, "..") == 0 || strlen(b) >= base_size) {
+    errno = EINVAL;
+    return -1;
+  }
+  strcpy(base, b);
+  if (slash == dir)
+    dir[1] = '\0'; // "/x": parent is the root
+  else if (slash)
+    *slash = '\0';
+  else
+    strcpy(dir, ".");
+  return open_in_root(dir, O_PATH | O_DIRECTORY, 0);
+}
+
+static int do_mount(const struct step *s) {
+  uint64_t flags;
+  if (parse_u64(s->a[3].s, 10, &flags) < 0) return -1;
+  return mount(nullable(&s->a[0]), s->a[1].s, nullable(&s->a[2]), flags, nullable(&s->a[4]));
+}
+
+static int do_root(const struct step *s) {
+  int fd = open(s->a[0].s, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (C.root_fd >= 0) close(C.root_fd);
+  C.root_fd = fd;
+  return 0;
+}
+
+// The target is resolved safely, then named to mount(2) by its /proc/self/fd magic link,
+// so the kernel mounts on exactly the inode we resolved.
+static int do_mount_in(const struct step *s) {
+  uint64_t flags;
+  if (parse_u64(s->a[3].s, 10, &flags) < 0) return -1;
+  int fd = open_in_root(s->a[1].s, O_PATH, 0);
+  if (fd < 0) return -1;
+  char target[40];
+  fd_path(target, sizeof target, fd);
+  int r = mount(nullable(&s->a[0]), target, nullable(&s->a[2]), flags, nullable(&s->a[4]));
+  close_keep_errno(fd);
+  return r;
+}
+
+// mkdir -p, one component at a time: each parent is re-resolved from ROOT with openat2 and
+// the component is created with mkdirat, so a symlink in the rootfs can never lead outside.
+static int do_mkdir_in(const struct step *s) {
+  uint32_t mode;
+  if (parse_u32(s->a[1].s, 8, &mode) < 0) return -1;
+  char prefix[PATH_MAX] = ".";
+  size_t plen = 1;
+  const char *p = s->a[0].s;
+  while (*p) {
+    while (*p == '/') p++;
+    if (!*p) break;
+    const char *end = strchrnul(p, '/');
+    size_t clen = (size_t)(end - p);
+    if (clen > NAME_MAX || plen + 1 + clen >= sizeof prefix) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    char comp[NAME_MAX + 1];
+    memcpy(comp, p, clen);
+    comp[clen] = '\0';
+    int dfd = open_in_root(prefix, O_PATH | O_DIRECTORY, 0);
+    if (dfd < 0) return -1;
+    int r = mkdirat(dfd, comp, mode);
+    close_keep_errno(dfd);
+    if (r < 0 && errno != EEXIST) return -1;
+    prefix[plen++] = '/';
+    memcpy(prefix + plen, comp, clen + 1);
+    plen += clen;
+    p = end;
+  }
+  // An existing non-directory must not count as success.
+  int fd = open_in_root(prefix, O_PATH | O_DIRECTORY, 0);
+  if (fd < 0) return -1;
+  close(fd);
+  return 0;
+}
+
+static int do_touch_in(const struct step *s) {
+  uint32_t mode;
+  if (parse_u32(s->a[1].s, 8, &mode) < 0) return -1;
+  // O_EXCL: an existing file (or device, or fifo) is left alone and never opened.
+  int fd = open_in_root(s->a[0].s, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY, mode);
+  if (fd < 0) return errno == EEXIST ? 0 : -1;
+  return close(fd);
+}
+
+static int do_write_in(const struct step *s) {
+  uint32_t mode;
+  if (parse_u32(s->a[1].s, 8, &mode) < 0) return -1;
+  int fd = open_in_root(s->a[0].s, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, mode);
+  if (fd < 0) return -1;
+  if (write_all(fd, s->a[2].s, s->a[2].len) < 0) {
+    close_keep_errno(fd);
+    return -1;
+  }
+  return close(fd);
+}
+
+static int do_symlink_in(const struct step *s) {
+  char base[NAME_MAX + 1];
+  int dfd = open_parent_in_root(s->a[1].s, base, sizeof base);
+  if (dfd < 0) return -1;
+  int r = symlinkat(s->a[0].s, dfd, base);
+  close_keep_errno(dfd);
+  return (r < 0 && errno != EEXIST) ? -1 : 0;
+}
+
+// /dev/null to bind over masked files: the rootfs's own if it is the real device (a fake one
+// could be a writable regular file), else the one lxts-exec sees.
+static int open_dev_null(void) {
+  int fd = open_in_root("/dev/null", O_PATH, 0);
+  if (fd >= 0) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) return fd;
+    close(fd);
+  }
+  return open("/dev/null", O_PATH | O_CLOEXEC);
+}
+
+static int do_mask_in(const struct step *s) {
+  int fd = open_in_root(s->a[0].s, O_PATH, 0);
+  if (fd < 0) return errno == ENOENT ? 0 : -1;
+  char target[40], source[40];
+  fd_path(target, sizeof target, fd);
+  struct stat st;
+  int r = fstat(fd, &st);
+  if (r == 0 && S_ISDIR(st.st_mode)) {
+    r = mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555");
+  } else if (r == 0) {
+    int null_fd = open_dev_null();
+    if (null_fd < 0) {
+      close_keep_errno(fd);
+      return -1;
+    }
+    fd_path(source, sizeof source, null_fd);
+    r = mount(source, target, NULL, MS_BIND, NULL);
+    close_keep_errno(null_fd);
+  }
+  close_keep_errno(fd);
+  return r;
+}
+
+// pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
+// the new root, without needing a directory for the old root inside the container.
+static int do_pivot_root(void) {
+  if (C.root_fd < 0) {
+    errno = EBADF;
+    return -1;
+  }
+  if (fchdir(C.root_fd) < 0) return -1;
+  if (syscall(SYS_pivot_root, ".", ".") < 0) return -1;
+  if (umount2(".", MNT_DETACH) < 0) return -1;
+  return chdir("/");
+}
+
+static int do_write(const struct step *s) {
+  int fd = open(s->a[0].s, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return -1;
+  if (write_all(fd, s->a[1].s, s->a[1].len) < 0) {
+    close_keep_errno(fd);
+    return -1;
+  }
+  return close(fd);
+}
+
+static int parse_rlim(const char *s, rlim_t *out) {
+  if (strcmp(s, "inf") == 0 || strcmp(s, "unlimited") == 0) {
+    *out = RLIM_INFINITY;
+    return 0;
+  }
+  uint64_t v;
+  if (parse_u64(s, 10, &v) < 0) return -1;
+  *out = (rlim_t)v;
+  return 0;
+}
+
+// The plan normally carries the resource number; names (nofile, RLIMIT_NOFILE) are accepted
+// too so a hand-written plan reads naturally.
+static int parse_resource(const char *s, int *out) {
+  static const char *const names[] = {"cpu",     "fsize", "data",   "stack",      "core",
+                                      "rss",     "nproc", "nofile", "memlock",    "as",
+                                      "locks",   "sigpending", "msgqueue", "nice", "rtprio",
+                                      "rttime"};
+  uint32_t v;
+  if (parse_u32(s, 10, &v) == 0) {
+    *out = (int)v;
+    return 0;
+  }
+  if (strncasecmp(s, "RLIMIT_", 7) == 0) s += 7;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcasecmp(s, names[i]) == 0) {
+      *out = (int)i;
+      return 0;
+    }
+  errno = EINVAL;
+  return -1;
+}
+
+static int do_rlimit(const struct step *s) {
+  int res;
+  struct rlimit rl;
+  if (parse_resource(s->a[0].s, &res) < 0) return -1;
+  if (parse_rlim(s->a[1].s, &rl.rlim_cur) < 0 || parse_rlim(s->a[2].s, &rl.rlim_max) < 0) return -1;
+  return setrlimit(res, &rl);
+}
+
+// Drop from the bounding set every capability the kernel knows (PR_CAPBSET_READ says EINVAL
+// past cap_last_cap) that the mask does not keep. No /proc needed.
+static int do_capbset(const struct step *s) {
+  uint64_t keep;
+  if (parse_u64(s->a[0].s, 10, &keep) < 0) return -1;
+  for (int cap = 0; cap < 64; cap++) {
+    int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (r < 0 && errno == EINVAL) break;
+    if (r < 0) return -1;
+    if (r == 1 && !(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return -1;
+  }
+  return 0;
+}
+
+static int do_setuser(const struct step *s) {
+  uint32_t uid, gid;
+  if (parse_u32(s->a[0].s, 10, &uid) < 0 || parse_u32(s->a[1].s, 10, &gid) < 0) return -1;
+  size_t ngroups = s->nargs - 2;
+  gid_t *groups = calloc(ngroups ? ngroups : 1, sizeof(gid_t));
+  if (!groups) return -1;
+  for (size_t i = 0; i < ngroups; i++) {
+    uint32_t g;
+    if (parse_u32(s->a[2 + i].s, 10, &g) < 0) return -1;
+    groups[i] = g;
+  }
+  // KEEPCAPS so a later CAPS step can still set the capabilities of a non-root user.
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return -1;
+  if (setgroups(ngroups, groups) < 0) return -1;
+  free(groups);
+  if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) return -1;
+  // Changing the euid clears the parent-death signal; re-arm it.
+  return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
+
+static int do_caps(const struct step *s) {
+  uint64_t mask;
+  if (parse_u64(s->a[0].s, 10, &mask) < 0) return -1;
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  uint32_t lo = (uint32_t)mask, hi = (uint32_t)(mask >> 32);
+  struct __user_cap_data_struct data[2] = {
+      {.effective = lo, .permitted = lo, .inheritable = lo},
+      {.effective = hi, .permitted = hi, .inheritable = hi},
+  };
+  if (syscall(SYS_capset, &hdr, data) < 0) return -1;
+  return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
+static int do_seccomp(const struct step *s) {
+  uint32_t len = s->a[0].len;
+  if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    errno = EINVAL;
+    return -1;
+  }
+  // The bytes sit unaligned inside the plan buffer; the kernel wants an array.
+  struct sock_filter *filter = malloc(len);
+  if (!filter) return -1;
+  memcpy(filter, s->a[0].s, len);
+  struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = filter};
+  int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+  int e = errno;
+  free(filter);
+  errno = e;
+  return r;
+}
+
+static int do_env(const struct step *s) {
+  char **envp = calloc(s->nargs + 1, sizeof(char *));
+  if (!envp) return -1;
+  for (uint32_t i = 0; i < s->nargs; i++) envp[i] = s->a[i].s;
+  free(C.envp);
+  C.envp = envp;
+  return 0;
+}
+
+// Marks every fd >= 3 close-on-exec: only 0, 1 and 2 reach the container's command.
+static void cloexec_from_3(void) {
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  long max = sysconf(_SC_OPEN_MAX);
+  if (max < 0 || max > 1 << 20) max = 1 << 20;
+  for (int fd = 3; fd < max; fd++) (void)fcntl(fd, F_SETFD, FD_CLOEXEC); // EBADF expected
+}
+
+static int do_exec(const struct step *s) {
+  char **argv = calloc(s->nargs, sizeof(char *));
+  if (!argv) return -1;
+  for (uint32_t i = 1; i < s->nargs; i++) argv[i - 1] = s->a[i].s;
+  static char *empty_env[] = {NULL};
+  // execvpe looks PATH up in `environ`, so the plan's environment must be the current one.
+  environ = C.envp ? C.envp : empty_env;
+  umask(C.umask);
+  cloexec_from_3();
+  execvpe(s->a[0].s, argv, environ);
+  return -1;
+}
+
+static int do_barrier(void) {
+  char c = 0;
+  ssize_t n;
+  do n = read(C.barrier_r, &c, 1);
+  while (n < 0 && errno == EINTR);
+  // Anything but `g` means the monitor is aborting (it kills us too): leave quietly.
+  if (n != 1 || c != 'g') _exit(EXIT_SETUP);
+  close(C.barrier_r);
+  C.barrier_r = -1;
+  return 0;
+}
+
+static int do_init(void);
+
+static int run_child_step(const struct step *s) {
+  switch (s->op) {
+  case OP_BARRIER: return do_barrier();
+  case OP_UNSHARE: {
+    uint64_t flags;
+    if (parse_u64(s->a[0].s, 10, &flags) < 0) return -1;
+    return unshare((int)flags);
+  }
+  case OP_MOUNT: return do_mount(s);
+  case OP_ROOT: return do_root(s);
+  case OP_MOUNT_IN: return do_mount_in(s);
+  case OP_MKDIR_IN: return do_mkdir_in(s);
+  case OP_TOUCH_IN: return do_touch_in(s);
+  case OP_WRITE_IN: return do_write_in(s);
+  case OP_SYMLINK_IN: return do_symlink_in(s);
+  case OP_MASK_IN: return do_mask_in(s);
+  case OP_PIVOT_ROOT: return do_pivot_root();
+  case OP_HOSTNAME: return sethostname(s->a[0].s, s->a[0].len);
+  case OP_WRITE: return do_write(s);
+  case OP_RLIMIT: return do_rlimit(s);
+  case OP_CHDIR: return chdir(s->a[0].s);
+  case OP_CAPBSET: return do_capbset(s);
+  case OP_SETUSER: return do_setuser(s);
+  case OP_CAPS: return do_caps(s);
+  case OP_NO_NEW_PRIVS: return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  case OP_SECCOMP: return do_seccomp(s);
+  case OP_INIT: return do_init();
+  case OP_ENV: return do_env(s);
+  case OP_EXEC: return do_exec(s);
+  }
+  errno = EINVAL;
+  return -1;
+}
+
+static int exit_code_for(uint32_t op, int err) {
+  if (op != OP_EXEC) return EXIT_SETUP;
+  return err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+}
+
+// "name main-arg", with tabs/newlines replaced so the report stays one line.
+static void describe_step(const struct step *s, const char *extra, char *out, size_t size) {
+  const struct opinfo *info = s->op <= OP_LAST && OPS[s->op].name ? &OPS[s->op] : NULL;
+  const char *arg = info && info->main_arg >= 0 && (uint32_t)info->main_arg < s->nargs ? s->a[info->main_arg].s : NULL;
+  if (!info)
+    snprintf(out, size, "op %u", s->op);
+  else
+    snprintf(out, size, "%s%s%s%s%s", info->name, arg ? " " : "", arg ? arg : "", extra ? " " : "", extra ? extra : "");
+  for (char *p = out; *p; p++)
+    if ((unsigned char)*p < 0x20) *p = '?';
+}
+
+// Tells the monitor which step failed (N<TAB>what<TAB>errno, one write, so it is atomic)
+// and ends the child with the code the monitor will exit with.
+static void __attribute__((noreturn)) child_fail(uint32_t n, const struct step *s, const char *extra, int err) {
+  char what[1024], msg[1200];
+  describe_step(s, extra, what, sizeof what);
+  int len = snprintf(msg, sizeof msg, "%u\t%s\t%d", n, what, err);
+  if (len > 0) (void)write_all(C.err_w, msg, (size_t)len < sizeof msg ? (size_t)len : sizeof msg - 1);
+  _exit(exit_code_for(s->op, err));
+}
+
+// ---------------------------------------------------------------------------------------
+// INIT: a minimal PID 1. It blocks the signals it cares about and takes them with
+// sigwaitinfo: a blocked signal is queued even for a namespace's init (the kernel drops only
+// unblocked signals with the default action), and nothing runs in signal context.
+
+static void __attribute__((noreturn)) init_loop(pid_t cmd, const sigset_t *set) {
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(set, &si);
+    if (sig < 0) continue; // EINTR only
+    if (sig != SIGCHLD) {
+      (void)kill(cmd, sig);
+      continue;
+    }
+    // Reap every child: orphans re-parented to us as well as the command.
+    for (;;) {
+      int st;
+      pid_t p = waitpid(-1, &st, WNOHANG);
+      if (p <= 0) break;
+      if (p == cmd) _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    }
+  }
+}
+
+static int do_init(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  for (size_t i = 0; i < NFORWARDED; i++) sigaddset(&set, FORWARDED[i]);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) return -1;
+  pid_t pid = raw_clone(0);
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    // The command: carry on with the remaining steps, with the normal signal mask.
+    if (sigprocmask(SIG_UNBLOCK, &set, NULL) < 0) return -1;
+    return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  }
+  // PID 1: keep nothing but stdio. Dropping the error pipe lets the monitor see the
+  // command's exec; dropping the rest keeps mounts and files from being pinned.
+  if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+    for (int fd = 3; fd < 1024; fd++) close(fd);
+  (void)prctl(PR_SET_NAME, "init", 0, 0, 0);
+  (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); // reap orphans even without a PID namespace
+  init_loop(pid, &set);
+}
+
+// ---------------------------------------------------------------------------------------
+// child entry
+
+struct parent_fds {
+  int err_r, err_w, barrier_r, barrier_w, pty_master, pty_slave;
+};
+
+static void reset_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) (void)sigaction(sig, &sa, NULL); // KILL/STOP refuse: fine
+  sigset_t none;
+  sigemptyset(&none);
+  (void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void __attribute__((noreturn)) child_main(const struct plan *plan, uint32_t clone_step, const struct parent_fds *f) {
+  const struct step *cs = &plan->steps[clone_step ? clone_step - 1 : 0];
+  close(CTL_FD);
+  close(f->err_r);
+  close(f->barrier_w);
+  if (f->pty_master >= 0) close(f->pty_master);
+  C.err_w = f->err_w;
+  C.barrier_r = f->barrier_r;
+  // The monitor blocked signals and ignores SIGPIPE; the container starts from defaults.
+  reset_signals();
+  if (setsid() < 0) child_fail(clone_step, cs, "setsid", errno);
+  if (f->pty_slave >= 0) {
+    for (int fd = 0; fd < 3; fd++)
+      if (dup2(f->pty_slave, fd) < 0) child_fail(clone_step, cs, "pty", errno);
+    if (ioctl(0, TIOCSCTTY, 0) < 0) child_fail(clone_step, cs, "pty", errno);
+    if (f->pty_slave > 2) close(f->pty_slave);
+  }
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) child_fail(clone_step, cs, "pdeathsig", errno);
+  // The monitor may have died before PDEATHSIG was armed. getppid() cannot tell inside a
+  // new PID namespace (it is 0), but the barrier pipe's write end dies with the monitor.
+  struct pollfd pf = {.fd = C.barrier_r, .events = POLLIN};
+  if (poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLERR))) _exit(EXIT_SETUP);
+  C.umask = umask(0); // plan modes are exact; the command gets the caller's umask back
+  for (uint32_t i = 0; i < plan->count; i++) {
+    const struct step *s = &plan->steps[i];
+    if (OPS[s->op].side != SIDE_CHILD) continue;
+    if (run_child_step(s) < 0) child_fail(i + 1, s, NULL, errno);
+  }
+  child_fail(plan->count, &plan->steps[plan->count - 1], NULL, EINVAL); // not reached: validated
+}
+
+// ---------------------------------------------------------------------------------------
+// monitor
+
+static struct {
+  pid_t child;
+  int ctl;          // fd 3, -1 once the caller closed it
+  int err_r;        // error pipe, -1 once it hit EOF
+  int barrier_w;
+  int sfd;          // signalfd
+  int master;       // pty master or -1
+  int stdin_open;   // relay stdin to the pty
+  int has_barrier, released, pidns;
+  int forced_sig;   // signal we turned into SIGKILL (namespace init without a handler)
+  int err_code;     // exit code after an `error` report, 0 if none
+  int raw;
+  struct termios saved;
+  char in_buf[1024]; // stdin -> pty master, waiting for the master to accept it
+  size_t in_len, in_off;
+  char err_buf[1200];
+  size_t err_len;
+} M = {.child = -1, .ctl = CTL_FD, .err_r = -1, .barrier_w = -1, .sfd = -1, .master = -1};
+
+static void restore_tty(void) {
+  if (M.raw) (void)tcsetattr(0, TCSADRAIN, &M.saved);
+  M.raw = 0;
+}
+
+static void __attribute__((noreturn)) monitor_exit(int code) {
+  restore_tty();
+  _exit(code);
+}
+
+static void reap_child(void) {
+  int st;
+  while (waitpid(M.child, &st, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// Abort before the command runs: no child may outlive us, and no zombie is left.
+static void __attribute__((noreturn)) abort_child(void) {
+  if (M.child > 0) {
+    (void)kill(M.child, SIGKILL);
+    reap_child();
+  }
+  monitor_exit(EXIT_SETUP);
+}
+
+static void __attribute__((noreturn)) monitor_fail(uint32_t n, const char *what) {
+  report("error %u %s: %s", n, what, strerror(errno));
+  abort_child();
+}
+
+// Turn the child's "N\twhat\terrno" into the `error` report.
+static void report_child_error(void) {
+  M.err_buf[M.err_len < sizeof M.err_buf ? M.err_len : sizeof M.err_buf - 1] = '\0';
+  char *t1 = strchr(M.err_buf, '\t');
+  char *t2 = strrchr(M.err_buf, '\t');
+  if (!t1 || t1 == t2) {
+    report("error 0 plan: %s", strerror(EPROTO));
+    M.err_code = EXIT_SETUP;
+    return;
+  }
+  *t1 = *t2 = '\0';
+  int err = atoi(t2 + 1);
+  report("error %s %s: %s", M.err_buf, t1 + 1, strerror(err));
+  M.err_code = strncmp(t1 + 1, "exec ", 5) == 0 || strcmp(t1 + 1, "exec") == 0 ? exit_code_for(OP_EXEC, err) : EXIT_SETUP;
+}
+
+// Reads what the error pipe has. EOF without a message means the exec succeeded.
+static void handle_err_pipe(void) {
+  for (;;) {
+    ssize_t n = read(M.err_r, M.err_buf + M.err_len, sizeof M.err_buf - 1 - M.err_len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return; // EAGAIN: more later (or a stray holder; the exit path decides)
+    if (n > 0 && M.err_len + (size_t)n < sizeof M.err_buf - 1) {
+      M.err_len += (size_t)n;
+      continue;
+    }
+    if (n > 0) continue; // overlong: keep draining, the buffer holds the start
+    close(M.err_r);
+    M.err_r = -1;
+    if (M.err_len)
+      report_child_error();
+    else if (M.released || !M.has_barrier)
+      report("exec");
+    return;
+  }
+}
+
+static void handle_ctl(void) {
+  char buf[64];
+  ssize_t n = read(M.ctl, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    close(M.ctl);
+    M.ctl = -1;
+    if (M.has_barrier && !M.released) abort_child(); // caller gave up before `g`
+    return;
+  }
+  for (ssize_t i = 0; i < n; i++) {
+    if (buf[i] == 'g' && !M.released) {
+      M.released = 1;
+      if (write_all(M.barrier_w, "g", 1) < 0) monitor_fail(0, "barrier");
+    } else if (buf[i] == 'k') {
+      if (!M.released) abort_child();
+      (void)kill(M.child, SIGKILL); // after `g`: ends like any killed container (exit 137)
+    }
+  }
+}
+
+// Does the child block, ignore or catch sig? (/proc/PID/status SigBlk|SigIgn|SigCgt)
+static int child_takes_signal(int sig) {
+  char path[40], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)M.child);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1; // cannot tell: plain forwarding
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 1;
+  buf[n] = '\0';
+  static const char *const keys[] = {"\nSigBlk:", "\nSigIgn:", "\nSigCgt:"};
+  uint64_t mask = 0;
+  for (size_t i = 0; i < 3; i++) {
+    const char *p = strstr(buf, keys[i]);
+    if (p) mask |= strtoull(p + strlen(keys[i]), NULL, 16);
+  }
+  return (int)((mask >> (sig - 1)) & 1);
+}
+
+// A namespace's PID 1 silently drops signals it has no handler for; the user expects Ctrl-C
+// or `kill` to end the container as it would end the same program on the host.
+static void forward_signal(int sig) {
+  if (M.pidns && !child_takes_signal(sig)) {
+    M.forced_sig = sig;
+    (void)kill(M.child, SIGKILL);
+  } else {
+    (void)kill(M.child, sig);
+  }
+}
+
+static void copy_winsize(void) {
+  struct winsize ws;
+  if (M.master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0) (void)ioctl(M.master, TIOCSWINSZ, &ws);
+}
+
+// Copies what the pty master has to stdout. Returns 0 when the master is done (EIO: every
+// slave closed) or, when draining, when nothing more is buffered.
+static int relay_master(void) {
+  char buf[4096];
+  ssize_t n = read(M.master, buf, sizeof buf);
+  if (n < 0 && errno == EINTR) return 1;
+  if (n < 0 && errno == EAGAIN) return 0;
+  if (n <= 0) {
+    close(M.master);
+    M.master = -1;
+    return 0;
+  }
+  (void)write_all(1, buf, (size_t)n);
+  return 1;
+}
+
+static void relay_stdin(void) {
+  ssize_t n = read(0, M.in_buf, sizeof M.in_buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    M.stdin_open = 0; // the container keeps its pty; it just gets no more input
+    return;
+  }
+  M.in_len = (size_t)n;
+  M.in_off = 0;
+}
+
+static void flush_stdin_buf(void) {
+  ssize_t n = write(M.master, M.in_buf + M.in_off, M.in_len - M.in_off);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n < 0) {
+    M.in_len = M.in_off = 0;
+    M.stdin_open = 0;
+    return;
+  }
+  M.in_off += (size_t)n;
+  if (M.in_off == M.in_len) M.in_len = M.in_off = 0;
+}
+
+static void __attribute__((noreturn)) finish(int status) {
+  if (M.err_r >= 0) handle_err_pipe();
+  if (M.master >= 0)
+    while (relay_master()) {
+    }
+  if (M.err_code) monitor_exit(M.err_code);
+  int code;
+  if (WIFEXITED(status))
+    code = WEXITSTATUS(status);
+  else if (M.forced_sig && WTERMSIG(status) == SIGKILL)
+    code = 128 + M.forced_sig;
+  else
+    code = 128 + WTERMSIG(status);
+  report("exit %d", code);
+  monitor_exit(code);
+}
+
+static void handle_signals(void) {
+  struct signalfd_siginfo si;
+  for (;;) {
+    ssize_t n = read(M.sfd, &si, sizeof si);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != (ssize_t)sizeof si) return;
+    int sig = (int)si.ssi_signo;
+    if (sig == SIGCHLD) {
+      int st;
+      pid_t p = waitpid(M.child, &st, WNOHANG);
+      if (p == M.child) finish(st);
+    } else if (sig == SIGWINCH) {
+      copy_winsize();
+    } else {
+      forward_signal(sig);
+    }
+  }
+}
+
+static void __attribute__((noreturn)) monitor_loop(void) {
+  for (;;) {
+    struct pollfd pf[6];
+    int n = 0, i_err = -1, i_ctl = -1, i_sig, i_master = -1, i_in = -1;
+    if (M.err_r >= 0) i_err = n, pf[n++] = (struct pollfd){.fd = M.err_r, .events = POLLIN};
+    if (M.ctl >= 0) i_ctl = n, pf[n++] = (struct pollfd){.fd = M.ctl, .events = POLLIN};
+    i_sig = n, pf[n++] = (struct pollfd){.fd = M.sfd, .events = POLLIN};
+    if (M.master >= 0)
+      i_master = n, pf[n++] = (struct pollfd){.fd = M.master, .events = (short)(POLLIN | (M.in_len ? POLLOUT : 0))};
+    if (M.master >= 0 && M.stdin_open && !M.in_len) i_in = n, pf[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
+    if (poll(pf, (nfds_t)n, -1) < 0) {
+      if (errno == EINTR) continue;
+      monitor_fail(0, "poll");
+    }
+    // Errors first: the error report must precede the exit, and `exec` any output.
+    if (i_err >= 0 && pf[i_err].revents) handle_err_pipe();
+    if (i_ctl >= 0 && pf[i_ctl].revents) handle_ctl();
+    if (i_master >= 0 && (pf[i_master].revents & POLLOUT)) flush_stdin_buf();
+    if (i_master >= 0 && (pf[i_master].revents & (POLLIN | POLLHUP | POLLERR))) (void)relay_master();
+    if (i_in >= 0 && pf[i_in].revents) relay_stdin();
+    if (pf[i_sig].revents) handle_signals();
+  }
+}
+
+static int open_pty(struct parent_fds *f) {
+  f->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (f->pty_master < 0) return -1;
+  char name[64];
+  if (grantpt(f->pty_master) < 0 || unlockpt(f->pty_master) < 0 || ptsname_r(f->pty_master, name, sizeof name) != 0)
+    return -1;
+  f->pty_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (f->pty_slave < 0) return -1;
+  // The master never blocks the monitor: output is read when ready, input waits in in_buf.
+  if (fcntl(f->pty_master, F_SETFL, O_NONBLOCK) < 0) return -1;
+  M.master = f->pty_master;
+  copy_winsize();
+  return 0;
+}
+
+// Raw mode on our terminal so keys (Ctrl-C included) go to the container's line discipline.
+static void enter_raw_mode(void) {
+  if (!isatty(0) || tcgetattr(0, &M.saved) < 0) return;
+  struct termios raw = M.saved;
+  cfmakeraw(&raw);
+  if (tcsetattr(0, TCSADRAIN, &raw) == 0) M.raw = 1;
+}
+
+// Parent-side steps run before the clone, whatever their position in the plan.
+static uint32_t run_parent_steps(const struct plan *plan, struct parent_fds *f, unsigned long *clone_flags) {
+  uint32_t clone_step = 0;
+  for (uint32_t i = 0; i < plan->count; i++) {
+    const struct step *s = &plan->steps[i];
+    char what[1024];
+    describe_step(s, NULL, what, sizeof what);
+    if (s->op == OP_CLONE) {
+      uint64_t flags;
+      // Only namespace flags: anything else (CLONE_VM, CLONE_THREAD...) breaks fork semantics.
+      const uint64_t allowed = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+      if (parse_u64(s->a[0].s, 10, &flags) < 0) monitor_fail(i + 1, what);
+      if (flags & ~allowed) {
+        errno = EINVAL;
+        monitor_fail(i + 1, what);
+      }
+      *clone_flags = (unsigned long)flags;
+      clone_step = i + 1;
+    } else if (s->op == OP_PTY) {
+      if (f->pty_master < 0 && open_pty(f) < 0) monitor_fail(i + 1, what);
+    } else if (s->op == OP_PDEATHSIG) {
+      uint32_t sig;
+      pid_t caller = getppid();
+      if (parse_u32(s->a[0].s, 10, &sig) < 0 || sig == 0 || sig >= NSIG) {
+        errno = EINVAL;
+        monitor_fail(i + 1, what);
+      }
+      if (prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) < 0) monitor_fail(i + 1, what);
+      if (getppid() != caller) monitor_exit(EXIT_SETUP); // the caller died just before
+    } else if (s->op == OP_BARRIER) {
+      M.has_barrier = 1;
+    }
+  }
+  return clone_step;
+}
+
+// A closed 0/1/2 would be taken by our pipes and then clobbered by the pty dup2s.
+static void ensure_stdio(void) {
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd) _exit(EXIT_SETUP);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+    printf("lxts-exec %s (plan version %d)\n", LXTS_EXEC_VERSION, PLAN_VERSION);
+    return 0;
+  }
+  if (argc > 1) {
+    fprintf(stderr, "usage: lxts-exec [--version]   (the plan is read from fd 3)\n");
+    return EXIT_SETUP;
+  }
+  ensure_stdio();
+  if (fcntl(CTL_FD, F_GETFD) < 0) {
+    fprintf(stderr, "lxts-exec: fd 3 is not open (it must carry the plan)\n");
+    return EXIT_SETUP;
+  }
+  (void)fcntl(CTL_FD, F_SETFD, FD_CLOEXEC);
+  signal(SIGPIPE, SIG_IGN); // a caller that closed fd 3 must not kill the monitor
+
+  struct plan plan;
+  if (read_plan(&plan) < 0) monitor_fail(0, "plan");
+  uint32_t bad = validate_plan(&plan);
+  if (bad) {
+    errno = EINVAL;
+    if (bad > plan.count) monitor_fail(bad, "plan (no exec step)");
+    char what[1024];
+    describe_step(&plan.steps[bad - 1], NULL, what, sizeof what);
+    monitor_fail(bad, what);
+  }
+
+  struct parent_fds f = {-1, -1, -1, -1, -1, -1};
+  unsigned long flags = 0;
+  uint32_t clone_step = run_parent_steps(&plan, &f, &flags);
+  int errp[2], barp[2];
+  if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(barp, O_CLOEXEC) < 0) monitor_fail(clone_step, "clone pipe");
+  f.err_r = errp[0], f.err_w = errp[1], f.barrier_r = barp[0], f.barrier_w = barp[1];
+
+  // Block before the clone so no signal is lost between clone and the signalfd.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGWINCH);
+  for (size_t i = 0; i < NFORWARDED; i++) sigaddset(&mask, FORWARDED[i]);
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) monitor_fail(clone_step, "clone sigprocmask");
+
+  C.clone_flags = flags;
+  pid_t pid = raw_clone(flags);
+  if (pid < 0) {
+    char what[1024];
+    if (clone_step)
+      describe_step(&plan.steps[clone_step - 1], NULL, what, sizeof what);
+    else
+      strcpy(what, "clone");
+    monitor_fail(clone_step, what);
+  }
+  if (pid == 0) child_main(&plan, clone_step, &f);
+
+  M.child = pid;
+  M.pidns = (flags & CLONE_NEWPID) != 0;
+  M.err_r = f.err_r;
+  M.barrier_w = f.barrier_w;
+  close(f.err_w);
+  close(f.barrier_r);
+  if (f.pty_slave >= 0) close(f.pty_slave); // else the master never sees EIO
+  if (fcntl(M.err_r, F_SETFL, O_NONBLOCK) < 0) monitor_fail(clone_step, "clone pipe");
+  M.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (M.sfd < 0) monitor_fail(clone_step, "clone signalfd");
+  if (M.master >= 0) {
+    M.stdin_open = 1;
+    enter_raw_mode();
+  }
+  report("pid %d", (int)pid);
+  // The monitor keeps nothing of the plan: its memory stays small for the container's life.
+  for (uint32_t i = 0; i < plan.count; i++) free(plan.steps[i].a);
+  free(plan.steps);
+  free(plan.blob);
+  monitor_loop();
+}

@@ -1,0 +1,154 @@
+// Drives native/lxts-exec directly: spawn it with the control socket on fd 3, write an
+// encoded LaunchPlan, collect report lines, send `g` after `pid N`, and collect the result.
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Duplex } from 'node:stream';
+import { encodePlan, type LaunchPlan } from '../../../src/plan/encode.js';
+
+// dist/test/integration/helpers/run-plan.js -> repository root is four levels up.
+export const EXECUTOR = fileURLToPath(new URL('../../../../native/lxts-exec', import.meta.url));
+
+export interface RunResult {
+  reports: string[];
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Host PID of the container's first process (from the `pid N` report). */
+  pid: number | undefined;
+}
+
+export interface Control {
+  /** Send control bytes on fd 3 (`g`, `k`). */
+  send(bytes: string): void;
+  /** Close fd 3 from the caller's side. */
+  close(): void;
+  proc: ChildProcess;
+}
+
+export interface RunOptions {
+  /** Send `g` after `pid N` (default true). */
+  go?: boolean;
+  stdin?: 'ignore' | 'pipe' | 'inherit';
+  /** Called for each report line, after the built-in handling. */
+  onReport?: (line: string, ctl: Control) => void;
+}
+
+export interface RunHandle {
+  proc: ChildProcess;
+  ctl: Control;
+  reports: string[];
+  result: Promise<RunResult>;
+  /** Resolves with the first report line starting with prefix. */
+  waitReport(prefix: string): Promise<string>;
+  /** Resolves once lxts-exec's stdout contains text. */
+  waitOutput(text: string): Promise<void>;
+  /** Kill lxts-exec and the container if still running (by PID only). */
+  cleanup(): void;
+}
+
+export function startPlan(plan: LaunchPlan, opts: RunOptions = {}): RunHandle {
+  const proc = spawn(EXECUTOR, [], { stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe', 'pipe'] as StdioOptions });
+  const sock = proc.stdio[3] as Duplex;
+  const reports: string[] = [];
+  const waiters: { prefix: string; resolve: (l: string) => void }[] = [];
+  let stdout = '';
+  let stderr = '';
+  let pid: number | undefined;
+  let exited = false;
+  const outWaiters: { text: string; resolve: () => void }[] = [];
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    for (const w of outWaiters.splice(0)) {
+      if (stdout.includes(w.text)) w.resolve();
+      else outWaiters.push(w);
+    }
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  sock.on('error', () => {}); // EPIPE after lxts-exec exits is expected in abort tests
+
+  const ctl: Control = {
+    send: (bytes) => {
+      if (!sock.destroyed && sock.writable) sock.write(bytes);
+    },
+    close: () => sock.end(),
+    proc,
+  };
+
+  let partial = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (d: string) => {
+    partial += d;
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      reports.push(line);
+      if (line.startsWith('pid ')) {
+        pid = Number(line.slice(4));
+        if (opts.go ?? true) ctl.send('g');
+      }
+      for (const w of waiters.splice(0)) {
+        if (line.startsWith(w.prefix)) w.resolve(line);
+        else waiters.push(w);
+      }
+      opts.onReport?.(line, ctl);
+    }
+  });
+  sock.write(encodePlan(plan));
+
+  const result = new Promise<RunResult>((resolve, reject) => {
+    proc.on('error', reject);
+    proc.on('close', (exitCode, signal) => {
+      exited = true;
+      resolve({ reports, exitCode, signal, stdout, stderr, pid });
+    });
+  });
+
+  return {
+    proc,
+    ctl,
+    reports,
+    result,
+    waitReport: (prefix) => {
+      const seen = reports.find((l) => l.startsWith(prefix));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve) => waiters.push({ prefix, resolve }));
+    },
+    waitOutput: (text) =>
+      stdout.includes(text) ? Promise.resolve() : new Promise<void>((resolve) => outWaiters.push({ text, resolve })),
+    cleanup: () => {
+      if (exited) return;
+      // Only what this run started: the container's PID (it has PDEATHSIG anyway) and lxts-exec.
+      if (pid !== undefined) tryKill(pid);
+      if (proc.pid !== undefined) tryKill(proc.pid);
+    },
+  };
+}
+
+export async function runPlan(plan: LaunchPlan, opts: RunOptions = {}): Promise<RunResult> {
+  const h = startPlan(plan, opts);
+  try {
+    return await h.result;
+  } finally {
+    h.cleanup();
+  }
+}
+
+function tryKill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/** True while a process with this PID exists (zombies included). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
