@@ -451,8 +451,19 @@ static int do_touch_in(const struct step *s) {
 static int do_write_in(const struct step *s) {
   uint32_t mode;
   if (parse_u32(s->a[1].s, 8, &mode) < 0) return -1;
-  int fd = open_in_root(s->a[0].s, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, mode);
+  // O_NONBLOCK: a fifo planted in the rootfs must not hang the start (ENXIO instead).
+  int fd = open_in_root(s->a[0].s, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_NONBLOCK, mode);
   if (fd < 0) return -1;
+  struct stat st;
+  int r = fstat(fd, &st);
+  if (r == 0 && !S_ISREG(st.st_mode)) {
+    errno = EINVAL; // only regular files are written
+    r = -1;
+  }
+  if (r < 0) {
+    close_keep_errno(fd);
+    return -1;
+  }
   if (write_all(fd, s->a[2].s, s->a[2].len) < 0) {
     close_keep_errno(fd);
     return -1;

@@ -164,12 +164,19 @@ test('symlink escape: *_IN through a symlink to / stays inside ROOT', T, async (
     { op: 'WRITE_IN', args: [`dotdot/${name}/file`, '644', 'data'] },
     { op: 'TOUCH_IN', args: [`/evil/tmp/${name}/touched`, '644'] },
     { op: 'SYMLINK_IN', args: ['/etc', `evil/tmp/${name}/link`] },
+    { op: 'MASK_IN', args: [`evil/tmp/${name}/file`] },
+    { op: 'MASK_IN', args: [`evil/tmp/${name}/x`] },
+    { op: 'MASK_IN', args: [`evil/tmp/${name}/absent`] },
     ENV,
-    sh(`grep -F ' ${root}/tmp/${name}/x ' /proc/self/mountinfo | wc -l; test -e ${hostPath} && echo ESCAPED; true`),
+    sh(
+      `grep -F ' ${root}/tmp/${name}/x ' /proc/self/mountinfo | wc -l; test -e ${hostPath} && echo ESCAPED; ` +
+        `wc -c < ${root}/tmp/${name}/file; touch ${root}/tmp/${name}/x/y 2>/dev/null || echo masked-ro`,
+    ),
   );
   const r = await runPlan(p);
   assert.equal(r.exitCode, 0, r.stderr + r.reports.join('\n'));
-  assert.equal(r.stdout, '1\n');
+  // x: our tmpfs plus the MASK_IN read-only tmpfs on top; file: masked by /dev/null.
+  assert.equal(r.stdout, '2\n0\nmasked-ro\n');
   assert.equal(fs.existsSync(hostPath), false, 'nothing created on the host path');
   const inside = path.join(root, 'tmp', name);
   assert.ok(fs.statSync(path.join(inside, 'x')).isDirectory());
@@ -215,6 +222,12 @@ test('malformed plan: unknown opcode and wrong argument count are rejected befor
   const r = await runPlan(plan({ op: 'HOSTNAME', args: [] }, sh('true')));
   assert.equal(r.exitCode, 125);
   assert.deepEqual(r.reports, ['error 1 hostname: Invalid argument']);
+  const unknown = await runPlan(plan(...prologue(), { op: 'BOGUS' as PlanStep['op'], args: [] }, sh('true')));
+  assert.equal(unknown.exitCode, 125);
+  assert.deepEqual(unknown.reports, ['error 4 op 0: Invalid argument']);
+  const noExec = await runPlan(plan(...prologue()));
+  assert.equal(noExec.exitCode, 125);
+  assert.deepEqual(noExec.reports, ['error 4 plan (no exec step): Invalid argument']);
 });
 
 test('EXEC failures: missing file 127, not executable 126', T, async (t) => {
@@ -287,6 +300,9 @@ test('INIT: the command is PID 2, orphans are reaped, exit status propagates', T
   );
   assert.equal(zombies.stdout, '0\n');
   assert.equal(zombies.exitCode, 5);
+  const missing = await runPlan(withProc({ op: 'EXEC', args: ['/nonexistent/lxts-cmd', 'x'] }));
+  assert.equal(missing.exitCode, 127);
+  assert.deepEqual(missing.reports.slice(1), ['error 7 exec /nonexistent/lxts-cmd: No such file or directory']);
   const killed = await runPlan(withProc(sh('kill -9 $$')));
   assert.equal(killed.exitCode, 137);
   assert.equal(killed.reports.at(-1), 'exit 137');
@@ -447,4 +463,14 @@ test('monitor memory stays small', T, async (t) => {
   } finally {
     h.cleanup();
   }
+});
+
+test('WRITE_IN refuses a fifo planted in the rootfs instead of hanging', T, async (t) => {
+  if (needsRoot(t)) return;
+  const dir = tmpdir(t);
+  execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+  const p = plan(...prologue(CLONE.NEWNS), { op: 'ROOT', args: [dir] }, { op: 'WRITE_IN', args: ['fifo', '644', 'x'] }, sh('true'));
+  const r = await runPlan(p);
+  assert.equal(r.exitCode, 125);
+  assert.match(r.reports[1]!, /^error 5 write_in fifo: /);
 });
