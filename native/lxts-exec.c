@@ -80,7 +80,8 @@ enum {
   OP_ENV = 24,
   OP_EXEC = 25,
   OP_PDEATHSIG = 26,
-  OP_LAST = 26,
+  OP_READONLY_IN = 27,
+  OP_LAST = 27,
 };
 
 enum side { SIDE_NONE, SIDE_PARENT, SIDE_CHILD };
@@ -120,6 +121,7 @@ static const struct opinfo OPS[OP_LAST + 1] = {
   [OP_ENV] = {"env", SIDE_CHILD, 0, MANY, -1},
   [OP_EXEC] = {"exec", SIDE_CHILD, 2, MANY, 0},
   [OP_PDEATHSIG] = {"pdeathsig", SIDE_PARENT, 1, 1, 0},
+  [OP_READONLY_IN] = {"readonly_in", SIDE_CHILD, 1, 1, 0},
 };
 
 struct arg {
@@ -515,6 +517,26 @@ static int do_mask_in(const struct step *s) {
   return r;
 }
 
+// Write-protect a path: bind it onto itself, then remount that new mount read-only. The
+// path is resolved again for the remount so the flags land on the bind, not beneath it.
+// A path the kernel does not have (e.g. /proc/sysrq-trigger without CONFIG_MAGIC_SYSRQ)
+// needs no protection.
+static int do_readonly_in(const struct step *s) {
+  int fd = open_in_root(s->a[0].s, O_PATH, 0);
+  if (fd < 0) return errno == ENOENT ? 0 : -1;
+  char target[40];
+  fd_path(target, sizeof target, fd);
+  int r = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
+  close_keep_errno(fd);
+  if (r < 0) return -1;
+  fd = open_in_root(s->a[0].s, O_PATH, 0);
+  if (fd < 0) return -1;
+  fd_path(target, sizeof target, fd);
+  r = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  close_keep_errno(fd);
+  return r;
+}
+
 // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
 // the new root, without needing a directory for the old root inside the container.
 static int do_pivot_root(void) {
@@ -617,6 +639,11 @@ static int do_caps(const struct step *s) {
   uint64_t mask;
   if (parse_u64(s->a[0].s, 10, &mask) < 0) return -1;
   struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  // Keep only what this process holds: a host whose own bounding set lacks a capability
+  // (e.g. a nested container) cannot grant it, and capset would fail with EPERM.
+  struct __user_cap_data_struct cur[2];
+  if (syscall(SYS_capget, &hdr, cur) < 0) return -1;
+  mask &= (uint64_t)cur[0].permitted | ((uint64_t)cur[1].permitted << 32);
   uint32_t lo = (uint32_t)mask, hi = (uint32_t)(mask >> 32);
   struct __user_cap_data_struct data[2] = {
       {.effective = lo, .permitted = lo, .inheritable = lo},
@@ -704,6 +731,7 @@ static int run_child_step(const struct step *s) {
   case OP_WRITE_IN: return do_write_in(s);
   case OP_SYMLINK_IN: return do_symlink_in(s);
   case OP_MASK_IN: return do_mask_in(s);
+  case OP_READONLY_IN: return do_readonly_in(s);
   case OP_PIVOT_ROOT: return do_pivot_root();
   case OP_HOSTNAME: return sethostname(s->a[0].s, s->a[0].len);
   case OP_WRITE: return do_write(s);

@@ -65,7 +65,7 @@ export function reportError(err: unknown, debug: boolean): number {
   }
   const e = err as NodeJS.ErrnoException & { file?: string };
   // Errors from the cgroup layer and the like carry a clear message already.
-  if (e && typeof e.message === 'string' && (e.name === 'CgroupError' || e.name === 'UnknownCapabilityError' || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')) {
+  if (e && typeof e.message === 'string' && (e.name === 'CgroupError' || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')) {
     process.stderr.write(`lxts: ${e.message}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + '\n');
     return e.name === 'CgroupError' ? ExitCode.START_FAILED : ExitCode.USAGE;

@@ -61,10 +61,7 @@ export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): Laun
   // Masks and read-only paths come after pivot_root: their bind sources must be the
   // container's own /proc and /dev/null, not the host's.
   for (const p of spec.maskedPaths) add('MASK_IN', p);
-  for (const p of spec.readonlyPaths) {
-    add('MOUNT_IN', p, p, '', MS.BIND | MS.REC, '');
-    add('MOUNT_IN', '', p, '', MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, '');
-  }
+  for (const p of spec.readonlyPaths) add('READONLY_IN', p);
   for (const r of spec.process.rlimits) {
     const res = RLIMIT[r.type];
     if (res === undefined) throw new LxtsError(`unknown rlimit "${r.type}" (one of ${Object.keys(RLIMIT).join(', ')})`, ExitCode.CONFIG);

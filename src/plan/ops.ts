@@ -29,6 +29,7 @@ export const Op = {
   ENV: 24, //          K=V...                        child: the environment for EXEC
   EXEC: 25, //         file argv0 [argv...]          child: execvp file (PATH from ENV)
   PDEATHSIG: 26, //    signal                        parent: die with this signal when the caller dies
+  READONLY_IN: 27, //  path                          child: bind path onto itself read-only (nosuid,nodev,noexec); ENOENT is fine
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -1,3 +1,5 @@
+import { LxtsError, ExitCode } from '../errors.js';
+
 // Linux capability names and numbers (linux/capability.h). Names are accepted with or
 // without the CAP_ prefix, in any case, as LXC and Docker users write them.
 export const CAPABILITIES: readonly string[] = [
@@ -9,9 +11,9 @@ export const CAPABILITIES: readonly string[] = [
   'wake_alarm', 'block_suspend', 'audit_read', 'perfmon', 'bpf', 'checkpoint_restore',
 ];
 
-export class UnknownCapabilityError extends Error {
+export class UnknownCapabilityError extends LxtsError {
   constructor(readonly capName: string) {
-    super(`unknown capability "${capName}" (see capabilities(7); e.g. sys_admin, net_admin)`);
+    super(`unknown capability "${capName}" (see capabilities(7); e.g. sys_admin, net_admin)`, ExitCode.USAGE);
   }
 }
 
