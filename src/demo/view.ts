@@ -150,7 +150,7 @@ interface Columns {
   bar: number;
 }
 
-const FIXED = 1 + 1 + 1 + 6 + 2 + 4 + 2 + 7 + 2 + 9; // spaces and the number columns
+const FIXED = 1 + 1 + 1 + 6 + 2 + 4 + 2 + 8 + 2 + 9; // spaces and the number columns
 const MAX_BAR = 60;
 const MIN_BAR = 10;
 
@@ -174,13 +174,14 @@ export function renderHeader(info: DemoInfo, o: ViewOptions): string[] {
   return [
     ...wrap(`lxts demo: ${n} containers share CPU ${info.cpu}, split ${info.split.join('/')} by CPU weight`, o.width).map(p.bold),
     ...wrap(
-      `Each container runs a busy loop and wants the whole CPU. All are pinned to CPU ${info.cpu} (cpuset), ` +
-        `so the kernel's scheduler divides it by weight: ${hostLine(info)}.`,
+      `Each runs a busy loop and wants the whole CPU; all are pinned to CPU ${info.cpu} (cpuset), ` +
+        `so the kernel divides it by weight: ${hostLine(info)}.`,
       o.width,
     ),
     ...wrap(
-      `Bars: each container's share of the CPU in the last ${interval}; ${o.color ? '┃' : '│'} marks the target. ` +
-        `Measured: cumulative share from the cgroups' own CPU accounting${info.warmupMs > 0 ? `, after a ${info.warmupMs / 1000} s warm-up` : ''}.`,
+      `Bars: share of CPU ${info.cpu} in the last ${interval}, ${o.color ? '┃' : '│'} the target. ` +
+        `Measured: cumulative, from the cgroups' own CPU accounting` +
+        (info.warmupMs > 0 ? ` (the first ${info.warmupMs === 1000 ? 'second' : `${info.warmupMs / 1000} s`} is warm-up, not counted).` : '.'),
       o.width,
     ),
   ];
@@ -195,7 +196,7 @@ export function renderFrame(info: DemoInfo, sample: DemoSample | undefined, o: V
   const col = columns(info, o.width);
   const lastHdr = info.intervalMs === 1000 ? 'last 1 s' : `last ${info.intervalMs} ms`;
   const head =
-    ' ' + ''.padEnd(col.name) + ' ' + lastHdr.padEnd(col.bar) + ' ' + 'now'.padStart(6) + '  ' + 'goal'.padStart(4) + '  ' + 'measured'.padStart(7) + '  ' + 'error'.padStart(9);
+    ' ' + ''.padEnd(col.name) + ' ' + lastHdr.padEnd(col.bar) + ' ' + 'now'.padStart(6) + '  ' + 'goal'.padStart(4) + '  ' + 'measured'.padStart(8) + '  ' + 'error'.padStart(9);
   const lines = [p.dim(head)];
   for (const [i, c] of info.containers.entries()) {
     const colour = PALETTE[i % PALETTE.length]!;
@@ -207,13 +208,13 @@ export function renderFrame(info: DemoInfo, sample: DemoSample | undefined, o: V
     let measured: string;
     let err: string;
     if (!s) {
-      measured = ''.padStart(7);
+      measured = ''.padStart(8);
       err = ''.padStart(9);
     } else if (s.cumulative === null || s.errorPp === null) {
-      measured = p.dim('warm-up'.padStart(7));
+      measured = p.dim('warm-up'.padStart(8));
       err = ''.padStart(9);
     } else {
-      measured = p.bold(pct(s.cumulative, 2).padStart(7));
+      measured = p.bold(pct(s.cumulative, 2).padStart(8));
       const e = signedPp(s.errorPp).padStart(9);
       err = Math.abs(s.errorPp) < 1 ? p.fg(36, e) : Math.abs(s.errorPp) < 3 ? p.fg(221, e) : p.fg(166, e);
     }

@@ -9,33 +9,42 @@ import { lxts, machineState, leftovers, isRoot } from './helpers/lxts.js';
 
 const skip = isRoot ? false : 'needs root';
 
-/** Every cgroup directory named demo-* anywhere below /sys/fs/cgroup. */
-function demoCgroups(): string[] {
-  return spawnSync('find', ['/sys/fs/cgroup', '-maxdepth', '8', '-type', 'd', '-name', 'demo-*'], { encoding: 'utf8' })
-    .stdout.trim().split('\n').filter(Boolean).sort();
+/** Every cgroup directory below /sys/fs/cgroup whose name starts with one of `prefixes`. */
+function demoCgroups(prefixes: string[]): string[] {
+  const all = spawnSync('find', ['/sys/fs/cgroup', '-maxdepth', '8', '-type', 'd', '-name', 'demo-*'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  return all.filter((d) => prefixes.some((p) => d.split('/').pop()!.startsWith(p))).sort();
 }
 
-/** PIDs whose cgroup path names a demo-* cgroup (the containers' busy loops). */
-function demoProcesses(): number[] {
+/** Processes in a cgroup whose name starts with one of `prefixes` (the containers' busy loops). */
+function demoProcesses(prefixes: string[]): number[] {
   const out: number[] = [];
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
-      if (/\/demo-\d+-\d+/.test(readFileSync(`/proc/${p}/cgroup`, 'utf8'))) out.push(Number(p));
+      const cg = readFileSync(`/proc/${p}/cgroup`, 'utf8');
+      if (prefixes.some((x) => cg.includes(`/${x}`))) out.push(Number(p));
     } catch { /* gone */ }
   }
   return out;
 }
 
-async function clean<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Run fn, then check that nothing the demo created remains. The machine is shared with other
+ * test runs, so the checks look for what this demo run named: demo-<pid>- of the process that
+ * ran it (this one for the library, the CLI's for the command line), plus the general helper's
+ * mounts and lxts-exec processes.
+ */
+async function clean<T>(fn: () => Promise<T>, cliPid?: () => number): Promise<T> {
   const before = machineState();
-  const cgBefore = demoCgroups();
   try {
     return await fn();
   } finally {
-    assert.deepEqual(await leftovers(before), [], 'the machine is as it was');
-    assert.deepEqual(demoCgroups().filter((c) => !cgBefore.includes(c)), [], 'no demo-* cgroups remain');
-    assert.deepEqual(demoProcesses(), [], 'no demo processes remain');
+    const prefixes = [`demo-${process.pid}-`, ...(cliPid?.() ? [`demo-${cliPid()}-`] : [])];
+    // other sessions may create and remove their own lxts cgroups meanwhile: ours are checked by name
+    const left = (await leftovers(before)).filter((l) => !l.startsWith('cgroups:'));
+    assert.deepEqual(left, [], 'the machine is as it was');
+    assert.deepEqual(demoCgroups(prefixes), [], 'no demo cgroups remain');
+    assert.deepEqual(demoProcesses(prefixes), [], 'no demo processes remain');
   }
 }
 
@@ -86,9 +95,10 @@ test('an error in a consumer\'s callback still removes every container', { timeo
     }), /consumer failed/);
   }));
 
-test('lxts demo --json prints the summary as JSON', { timeout: 30000, skip }, () =>
-  clean(async () => {
-    const r = await lxts(['demo', '--duration', '4', '--json'], { timeoutMs: 20000 });
+test('lxts demo --json prints the summary as JSON', { timeout: 30000, skip }, () => {
+  let pid = 0;
+  return clean(async () => {
+    const r = await lxts(['demo', '--duration', '4', '--json'], { timeoutMs: 20000, onSpawn: (p) => (pid = p) });
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout) as DemoSummary;
     for (const k of ['split', 'cpu', 'cgroup', 'weightFile', 'durationSec', 'measuredSec', 'warmupSec', 'samples', 'endedBy', 'containers', 'maxErrorPp', 'totalCpuSeconds', 'cpuBusyPct']) {
@@ -100,21 +110,24 @@ test('lxts demo --json prints the summary as JSON', { timeout: 30000, skip }, ()
     assert.equal(s.containers.length, 2);
     for (const c of s.containers) for (const k of ['name', 'target', 'measured', 'errorPp', 'cpuSeconds', 'shares', 'weight']) assert.ok(k in c, `container has ${k}`);
     assert.ok(s.maxErrorPp < 10);
-  }));
+  }, () => pid);
+});
 
-test('lxts demo prints a line per sample and the summary when stdout is not a terminal', { timeout: 30000, skip }, () =>
-  clean(async () => {
-    const r = await lxts(['demo', '--duration', '3', '--split', '60/40'], { timeoutMs: 20000 });
+test('lxts demo prints a line per sample and the summary when stdout is not a terminal', { timeout: 30000, skip }, () => {
+  let pid = 0;
+  return clean(async () => {
+    const r = await lxts(['demo', '--duration', '3', '--split', '60/40'], { timeoutMs: 20000, onSpawn: (p) => (pid = p) });
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /\x1b\[/, 'no escape sequences in a pipe');
     assert.match(r.stdout, /2 containers share CPU \d+, split 60\/40/);
     assert.equal(r.stdout.match(/^ +\d+\.\d s {2}now /gm)?.length, 3);
     assert.match(r.stdout, /Max error \d+\.\d\d pp/);
-  }));
+  }, () => pid);
+});
 
-test('Ctrl-C (SIGINT) ends the CLI early with the summary and exit 0', { timeout: 30000, skip }, () =>
-  clean(async () => {
-    let pid = 0;
+test('Ctrl-C (SIGINT) ends the CLI early with the summary and exit 0', { timeout: 30000, skip }, () => {
+  let pid = 0;
+  return clean(async () => {
     const run = lxts(['demo', '--duration', '30'], { timeoutMs: 20000, onSpawn: (p) => (pid = p) });
     await new Promise((r) => setTimeout(r, 3500));
     // the whole process group, as a terminal's Ctrl-C does (the monitors get it too)
@@ -123,7 +136,8 @@ test('Ctrl-C (SIGINT) ends the CLI early with the summary and exit 0', { timeout
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /stopped early/);
     assert.match(r.stdout, /Max error/);
-  }));
+  }, () => pid);
+});
 
 test('--split 60/30 is a usage error (exit 2) that says why', { timeout: 15000 }, async () => {
   const r = await lxts(['demo', '--split', '60/30']);
