@@ -203,7 +203,8 @@ class LiveView implements View {
   }
 
   summary(s: DemoSummary): void {
-    this.write('\n' + renderSummary(s, { width: this.width, color: this.color }).join('\n') + '\n');
+    // the cursor is on the line below the frame, where the terminal may have echoed ^C: clear it
+    this.write(`\r${CSI}K\n` + renderSummary(s, { width: this.width, color: this.color }).join('\n') + '\n');
   }
 
   close(): void {

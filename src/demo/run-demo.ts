@@ -6,6 +6,7 @@
 // that dies, an exception while starting container 2 of 3.
 import type { RunningContainer } from '../launch.js';
 import type { ContainerSpec } from '../spec.js';
+import type { HostDescription } from '../cgroup/index.js';
 import { LxtsError, ExitCode, requireRoot } from '../errors.js';
 import { validateName } from '../names.js';
 import { validateSplit, weightsFor, chooseCpu, validateDuration, type CpuWeights, type CpuSources } from './split.js';
@@ -147,9 +148,13 @@ export function resolveDemoOptions(opts: DemoOptions): { split: number[]; cpu: n
 }
 
 /** Does this host give lxts the controllers the demo needs? Throws a clear error naming what is missing. */
-export async function checkDemoHost(): Promise<DemoHostInfo> {
-  const { describeCgroupHost } = await import('../cgroup/index.js');
-  const d = describeCgroupHost();
+export async function checkDemoHost(desc?: HostDescription): Promise<DemoHostInfo> {
+  if (!desc) desc = (await import('../cgroup/index.js')).describeCgroupHost();
+  return demoHostInfo(desc);
+}
+
+/** Pure part of checkDemoHost (unit-tested with made-up host descriptions). */
+export function demoHostInfo(d: HostDescription): DemoHostInfo {
   const by = new Map(d.controllers.map((c) => [c.controller, c]));
   const need: [string, string][] = [
     ['cpu', 'to give the containers CPU weights (cpu.shares / cpu.weight)'],
@@ -164,7 +169,7 @@ export async function checkDemoHost(): Promise<DemoHostInfo> {
   }
   if (problems.length) {
     throw new LxtsError(`the demo cannot run on this host: ${problems.join('; ')}`, ExitCode.GENERIC,
-      'the demo needs the cpu, cpuacct (v1) and cpuset controllers; on cgroup v2 enable "cpu cpuset" in the parent\'s cgroup.subtree_control; run `lxts info --host` if available');
+      'the demo needs the cpu and cpuset cgroup controllers (and cpuacct on cgroup v1); on cgroup v2, the parent cgroup must list "cpu cpuset" in cgroup.subtree_control (`lxts check` shows the layout)');
   }
   const v = (c: string): 1 | 2 | null => by.get(c)?.version ?? null;
   return { layout: d.layout, cpu: v('cpu'), cpuacct: v('cpuacct'), cpuset: v('cpuset') };
@@ -262,7 +267,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       emit({ type: 'starting', index: i, name, of: r.names.length });
       const spec: ContainerSpec = defaultSpec(name, command);
       spec.resources = { cpu: { shares: r.weights[i]!.shares, weight: r.weights[i]!.weight, cpus: String(r.cpu) } };
-      const c = await launch(spec, { stdio: 'ignore', dieWithParent: true, ...(opts.cgroupParent ? { cgroupParent: opts.cgroupParent } : {}) });
+      let c: RunningContainer;
+      try {
+        c = await launch(spec, { stdio: 'ignore', dieWithParent: true, ...(opts.cgroupParent ? { cgroupParent: opts.cgroupParent } : {}) });
+      } catch (e) {
+        // Ctrl-C reaches the executor too and ends a start in progress: that is an interruption,
+        // not a failure (our own abort may arrive a moment after the executor's exit)
+        if (!opts.signal?.aborted && opts.signal) await sleep(300, opts.signal);
+        if (opts.signal?.aborted) throw interrupted('before all containers were running');
+        throw e;
+      }
       started.push(c);
       infos[i]!.pid = c.pid;
       if (!c.cgroup) throw new LxtsError(`container ${name} has no cgroup`, ExitCode.GENERIC);

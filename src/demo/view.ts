@@ -167,8 +167,10 @@ function hostLine(info: DemoInfo): string {
 }
 
 /** The lines printed once above the live view: what is shown and how to read it. */
-export function renderHeader(info: DemoInfo, o: ViewOptions): string[] {
-  const p = paint(o.color);
+export function renderHeader(info: DemoInfo, view: ViewOptions): string[] {
+  const p = paint(view.color);
+  // prose reads best in lines of at most 100 columns
+  const o = { ...view, width: Math.min(view.width, 100) };
   const n = info.containers.length;
   const interval = info.intervalMs === 1000 ? 'second' : `${info.intervalMs} ms`;
   return [
@@ -233,7 +235,9 @@ function statusLine(info: DemoInfo, sample: DemoSample | undefined, o: ViewOptio
   const done = Math.round(Math.min(1, sample.elapsedMs / total) * cells);
   const progress = p.fg(74, '━'.repeat(done)) + p.dim('─'.repeat(cells - done));
   const busy = `CPU ${info.cpu} busy ${pct(Math.min(sample.totalCpuPct, 999))}`;
-  return ` ${p.bold(`${seconds(sample.elapsedMs)}`)} of ${seconds(total)} ${progress}  ${busy}  ${p.dim('Ctrl-C ends early')}`;
+  const line = ` ${p.bold(`${seconds(sample.elapsedMs)}`)} of ${seconds(total)} ${progress}  ${busy}`;
+  const hint = 'Ctrl-C ends early';
+  return visibleWidth(line) + 2 + hint.length < o.width ? `${line}  ${p.dim(hint)}` : line;
 }
 
 /** One plain line per sample (stdout is not a terminal): compact, greppable. */

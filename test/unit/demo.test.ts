@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSplit, validateSplit, weightsFor, chooseCpu, usableCpus, parseCpuRange, validateDuration } from '../../src/demo/split.js';
 import { ShareTracker } from '../../src/demo/tracker.js';
-import { resolveDemoOptions, summarize, type DemoInfo } from '../../src/demo/run-demo.js';
+import { resolveDemoOptions, summarize, demoHostInfo, type DemoInfo } from '../../src/demo/run-demo.js';
 import { renderHeader, renderFrame, renderPlainLine, renderSummary, visibleWidth, stripAnsi, truncate, bar, wrap } from '../../src/demo/view.js';
 import { parseDemoArgs } from '../../src/cli/demo.js';
 import { LxtsError, ExitCode } from '../../src/errors.js';
@@ -267,4 +267,27 @@ test('summary: stopped during the warm-up counts everything and says so', T, () 
   assert.ok(Math.abs(s.containers[0]!.measured - 70) < 1e-9);
   assert.ok(Math.abs(s.maxErrorPp - 5) < 1e-9);
   assert.match(renderSummary(s, { width: 80, color: false }).join('\n'), /warm-up included/);
+});
+
+test('host check: names each missing controller and why the demo needs it', T, () => {
+  const ok = (c: string, version: 1 | 2) => ({ controller: c, version, mount: '/sys/fs/cgroup', ownPath: '/', delegated: true });
+  const hybrid = { layout: 'hybrid' as const, controllers: [ok('cpu', 1), ok('cpuacct', 1), ok('cpuset', 1), ok('memory', 1)] };
+  assert.deepEqual(demoHostInfo(hybrid), { layout: 'hybrid', cpu: 1, cpuacct: 1, cpuset: 1 });
+  const v2 = {
+    layout: 'v2' as const,
+    controllers: [
+      { controller: 'cpu', version: 2 as const, mount: '/sys/fs/cgroup', ownPath: '/user.slice', delegated: false, note: 'not delegated: the parent of /user.slice does not enable cpu' },
+      ok('cpuacct', 2),
+      { controller: 'cpuset', version: null, mount: null, ownPath: null, delegated: false, note: 'not mounted / not enabled in the kernel' },
+    ],
+  };
+  assert.throws(() => demoHostInfo(v2), (e: unknown) => {
+    assert.ok(e instanceof LxtsError);
+    assert.match(e.message, /the demo cannot run on this host/);
+    assert.match(e.message, /the cpu cgroup controller \(v2\) cannot be used by lxts to give the containers CPU weights/);
+    assert.match(e.message, /the cpuset cgroup controller is not available to pin them to one CPU/);
+    assert.doesNotMatch(e.message, /cpuacct/);
+    assert.match(e.hint ?? '', /subtree_control/);
+    return true;
+  });
 });
