@@ -6,3 +6,4 @@ export { encodePlan, decodePlan, type LaunchPlan, type PlanStep } from './plan/e
 export { LxtsError, ExitCode } from './errors.js';
 export { validateName } from './names.js';
 export * from './cgroup/index.js';
+export * from './demo/index.js';

@@ -76,44 +76,81 @@ export class RunningContainer {
   }
 }
 
-export async function launch(spec: ContainerSpec, opts: LaunchOptions = {}): Promise<RunningContainer> {
+export interface ExecutorRun {
+  /** Host PID of the executor's child: the container's init (or the attached process). */
+  pid: number;
+  executor: ChildProcess;
+  /** The executor's exit status (the container's, shell-style). */
+  exited: Promise<number>;
+}
+
+export interface ExecutorOptions {
+  stdio?: 'inherit' | 'ignore' | 'pipe';
+  /** Start the executor in its own session and let it outlive this process (detached monitor). */
+  detached?: boolean;
+  /** Host-side work while the child waits at the barrier (cgroup, later network). */
+  atBarrier?: (pid: number) => void | Promise<void>;
+}
+
+/**
+ * Run lxts-exec on a plan up to the `exec` report. On any failure the executor and its
+ * child are killed and reaped before the error is thrown, so nothing is left behind.
+ */
+export async function startExecutor(plan: LaunchPlan, opts: ExecutorOptions = {}): Promise<ExecutorRun> {
   const exe = executorPath();
   if (!existsSync(exe)) throw new LxtsError(`executor not found at ${exe}`, ExitCode.GENERIC, 'run `npm install` (it builds native/lxts-exec)');
-  if (spec.rootfs.kind === 'host') mkdirSync(STAGING_DIR, { recursive: true, mode: 0o700 });
-  const plan = compileForHost(spec, { dieWithParent: opts.dieWithParent });
-
   const io = opts.stdio ?? 'inherit';
   const stdio: StdioOptions = [io, io, io, 'pipe'];
-  const child = spawn(exe, [], { stdio });
+  const child = spawn(exe, [], { stdio, detached: opts.detached ?? false });
   const sock = child.stdio[3] as Socket;
   const exited = new Promise<number>((res) => {
     child.on('exit', (code, signal) => res(code ?? 128 + (signal ? signalNumber(signal) : 0)));
     child.on('error', () => res(ExitCode.START_FAILED));
   });
   const reports = new ReportReader(sock);
-  let cgroup: ContainerCgroup | undefined;
   try {
     sock.write(encodePlan(plan));
     const first = await reports.next();
     if (!first.startsWith('pid ')) throw startError(first, plan, await exited);
     const pid = Number(first.slice(4));
-    if (!opts.noCgroup) {
-      cgroup = ContainerCgroup.create(spec.name, { parent: opts.cgroupParent });
-      cgroup.apply(spec.resources);
-      cgroup.attach(pid);
-    }
+    await opts.atBarrier?.(pid);
     sock.write('g');
     const second = await reports.next();
     if (second !== 'exec') throw startError(second, plan, await exited);
-    return new RunningContainer(spec, pid, cgroup, child, exited);
+    if (opts.detached) {
+      // The monitor carries on alone: no Node.js process stays behind per container.
+      sock.end();
+      sock.unref();
+      child.unref();
+    }
+    return { pid, executor: child, exited };
   } catch (err) {
-    // A failed start leaves nothing behind: the child dies with its mount namespace, and
-    // the cgroup goes with it.
     if (child.exitCode === null) {
       if (!sock.destroyed) sock.end('k');
       child.kill('SIGKILL');
     }
     await exited;
+    throw err;
+  }
+}
+
+export async function launch(spec: ContainerSpec, opts: LaunchOptions = {}): Promise<RunningContainer> {
+  if (spec.rootfs.kind === 'host') mkdirSync(STAGING_DIR, { recursive: true, mode: 0o700 });
+  const plan = compileForHost(spec, { dieWithParent: opts.dieWithParent });
+  let cgroup: ContainerCgroup | undefined;
+  try {
+    const run = await startExecutor(plan, {
+      stdio: opts.stdio,
+      atBarrier: (pid) => {
+        if (opts.noCgroup) return;
+        cgroup = ContainerCgroup.create(spec.name, { parent: opts.cgroupParent });
+        cgroup.apply(spec.resources);
+        cgroup.attach(pid);
+      },
+    });
+    return new RunningContainer(spec, run.pid, cgroup, run.executor, run.exited);
+  } catch (err) {
+    // The child died with its mount namespace; the cgroup goes with it.
     cgroup?.destroy();
     throw err;
   }

@@ -126,7 +126,10 @@ export function parseCgroupHost(src: DetectSources): CgroupHost {
         rootControllers = fs.readFileSync(path.join(mount, 'cgroup.controllers'), 'utf8').trim().split(/\s+/).filter(Boolean);
       } catch { /* unreadable: no controllers */ }
       const ownPath = relativeToMountRoot(own.v2 ?? '/', m.root);
-      v2 = { mount, ownPath, ownDir: joinDir(mount, ownPath), rootControllers };
+      // A process started from a parked lxts (the monitor, its post-stop hook) inherits the
+      // leaf `<own>/<parent>/.lxts-host`: its lxts base is still <own>.
+      const base = ownPath.replace(/\/[^/]+\/\.lxts-host$/, '') || '/';
+      v2 = { mount, ownPath: base, ownDir: joinDir(mount, base), rootControllers };
     }
   }
   if (v2) {

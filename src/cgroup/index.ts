@@ -56,6 +56,10 @@ const V1_TO_LOGICAL: Record<string, Logical> = {
   cpu: 'cpu', cpuacct: 'cpuacct', cpuset: 'cpuset', memory: 'memory', blkio: 'io', pids: 'pids', freezer: 'freezer', devices: 'devices',
 };
 
+function words(s: string | undefined): string[] {
+  return (s ?? '').trim().split(/\s+/).filter(Boolean);
+}
+
 function checkName(name: string): void {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/.test(name) || name.includes('..')) {
     throw new CgroupError(`invalid cgroup name ${JSON.stringify(name)}: use letters, digits, ".", "_" and "-", not starting with "." or "-"`);
@@ -134,6 +138,39 @@ export class ContainerCgroup {
    * Create the container's cgroup below this process's own cgroup in every hierarchy:
    * `<mount><own path>/<parent>/<name>`, parent defaulting to "lxts". Fails with nothing left behind.
    */
+  /**
+   * The cgroup of a container started by another lxts process (freeze, stats, post-stop),
+   * or undefined when it exists in no hierarchy.
+   */
+  static open(name: string, opts: { parent?: string; host?: CgroupHost } = {}): ContainerCgroup | undefined {
+    checkName(name);
+    const parts = parentParts(opts.parent ?? 'lxts');
+    const host = opts.host ?? detectCgroupHost();
+    const hiers = ContainerCgroup.layout(name, parts, host).filter((h) => fs.existsSync(h.dir));
+    if (hiers.length === 0) return undefined;
+    for (const h of hiers) {
+      if (h.version !== 2) continue;
+      const enabled = words(readOpt(path.join(path.dirname(h.dir), 'cgroup.subtree_control')));
+      h.v2 = { enabled, unavailable: {}, movedSelf: false };
+    }
+    const cg = new ContainerCgroup(name, host, hiers);
+    cg.applied = true;
+    return cg;
+  }
+
+  private static layout(name: string, parts: string[], host: CgroupHost): Hier[] {
+    const hiers = ContainerCgroup.layout(name, parts, host);
+    return hiers;
+  }
+
+  /** Is the container frozen (v1 freezer.state FROZEN, v2 cgroup.events frozen 1)? */
+  isFrozen(): boolean {
+    this.alive();
+    const h = this.freezerHier();
+    if (h.version === 1) return (readOpt(path.join(h.dir, 'freezer.state')) ?? '').trim() === 'FROZEN';
+    return /^frozen 1$/m.test(readOpt(path.join(h.dir, 'cgroup.events')) ?? '');
+  }
+
   static create(name: string, opts: { parent?: string; host?: CgroupHost } = {}): ContainerCgroup {
     checkName(name);
     const parts = parentParts(opts.parent ?? 'lxts');
