@@ -8,6 +8,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  config: { summary: 'check, show and edit LXC-format config files (validate, show, get, set, keys)', load: () => import('./config.js') },
   execute: { summary: 'run a command in a throwaway container, in the foreground', load: () => import('./execute.js') },
   check: { summary: 'show what this host supports (namespaces, cgroup layout, executor)', load: () => import('./check.js') },
   demo: { summary: 'partition one CPU between containers by cgroup weight, live (default 75/25)', load: () => import('./demo.js') },
