@@ -209,6 +209,20 @@ export function loadConfig(path: string, opts: LoadOptions = {}): LoadedConfig {
     const target = resolveConfigPath(l.value, l.file);
     const where = { severity: 'error' as const, file: l.file, line: l.line, key: l.key };
     const dirFiles = ops.readDir(target);
+    if (!dirFiles && l.value.endsWith('/')) {
+      // A drop-in directory that does not exist includes nothing: LXC's own userns.conf
+      // names userns.conf.d/, which few hosts have. A missing file is an error.
+      let exists = true;
+      try {
+        ops.readFile(target);
+      } catch (e) {
+        exists = (e as NodeJS.ErrnoException)?.code !== 'ENOENT';
+      }
+      if (!exists) {
+        problems.push({ ...where, severity: 'warning', message: `include directory ${target} does not exist; nothing included` });
+        return;
+      }
+    }
     const targets = dirFiles ? [...dirFiles].sort().map((f) => join(target, f)) : [target];
     for (const t of targets) {
       const real = ops.realpath(t);

@@ -268,6 +268,11 @@ export function configToSpec(input: ConfigInput, opts: ConvertOptions = {}): Con
     if (!want.includes('mnt')) at(clone.entry, 'lxts always gives a container its own mount namespace (add mnt)');
   }
   const keep = last('lxc.namespace.keep');
+  if (clone && keep) {
+    const later = clone.entry.file === keep.entry.file && clone.entry.line > keep.entry.line ? clone : keep;
+    const other = later === clone ? keep : clone;
+    at(later.entry, `cannot be combined with ${other.key} (${other.entry.file}:${other.entry.line}): use one of them`);
+  }
   if (keep) {
     for (const n of keep.value as V.LxcNamespace[]) {
       if (n === 'mnt') at(keep.entry, 'lxts cannot share the host\'s mount namespace (pivot_root needs its own)');

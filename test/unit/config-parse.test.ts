@@ -83,6 +83,15 @@ test('include cycles and missing includes are errors at the include line', { tim
   const missing = loadConfig(join(FIX, 'broken/include-missing.conf'));
   assert.match(formatProblem(missing.problems[0]!), /include-missing\.conf:2: lxc\.include: cannot include .*does-not-exist\.conf: no such file or directory/);
 
+  // a drop-in directory (trailing /) that does not exist includes nothing, with a warning
+  const files: Record<string, string> = { '/c/config': 'lxc.include = /c/config.d/\nlxc.include = /c/other.d\n' };
+  const mem = loadConfig('/c/config', {
+    readFile: (p) => { if (!(p in files)) throw Object.assign(new Error('x'), { code: 'ENOENT' }); return files[p]!; },
+    readDir: () => undefined, realpath: (p) => p,
+  });
+  assert.deepEqual(mem.problems.map((p) => [p.line, p.severity]), [[1, 'warning'], [2, 'error']]);
+  assert.match(mem.problems[0]!.message, /include directory \/c\/config\.d\/ does not exist/);
+
   const none = loadConfig(join(FIX, 'nope/config'));
   assert.match(formatProblem(none.problems[0]!), /nope\/config: cannot read config: no such file or directory$/);
 });

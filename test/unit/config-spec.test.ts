@@ -144,6 +144,9 @@ test('namespaces: clone selects, keep removes, mnt is required, time warned', { 
   const m = fromText('lxc.namespace.clone = pid');
   assert.equal(m.problems[0]!.severity, 'error');
   assert.match(m.problems[0]!.message, /mount namespace/);
+  const both = fromText('lxc.namespace.keep = net\nlxc.namespace.clone = mnt pid');
+  assert.deepEqual(both.problems.map((p) => [p.line, p.key, p.severity]), [[2, 'lxc.namespace.clone', 'error']]);
+  assert.match(both.problems[0]!.message, /cannot be combined with lxc\.namespace\.keep \(test\.conf:1\)/);
   const e = fromText('lxc.uts.name = x', { mode: 'execute' });
   assert.match(e.problems[0]!.message, /no command to execute/);
 });
