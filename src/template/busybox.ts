@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { findStaticBusybox, makeBusyboxRootfs } from './busybox-rootfs.js';
-import { parseTemplateArgs, templateHelp, type Template, type TemplateContext, type TemplateResult } from './index.js';
+import { parseTemplateArgs, templateHelp, type Template, type TemplateContext, type TemplateResult } from './common.js';
 import { hostsFile, throwIfAborted } from './util.js';
 import { LxtsError, usageError } from '../errors.js';
 

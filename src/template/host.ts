@@ -6,7 +6,7 @@
 // /bin/sh): an application container.
 import { mkdirSync, symlinkSync, chmodSync, writeFileSync } from 'node:fs';
 import { probeHostLayout, hostTemplateEtcFiles } from './host-layout.js';
-import { parseTemplateArgs, templateHelp, type Template, type TemplateContext, type TemplateResult } from './index.js';
+import { parseTemplateArgs, templateHelp, type Template, type TemplateContext, type TemplateResult } from './common.js';
 import { quoteCommand, splitCommand, throwIfAborted } from './util.js';
 import { usageError } from '../errors.js';
 
