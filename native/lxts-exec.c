@@ -4,7 +4,9 @@
 //
 // Process layout:
 //   lxts-exec (monitor)  -- reads the plan on fd 3, clones, relays `g`, forwards signals,
-//    |                      relays the pty, reports `exit N` and exits with N.
+//    |                      relays the pty, reports `exit N` and exits with N. With MONITOR
+//    |                      it runs detached: command socket, console ring/log, exit file,
+//    |                      ON_EXIT. With SETNS it first joins a running container (attach).
 //    +- child             -- setsid, pty, steps..., execvpe.  With INIT: stays as PID 1
 //        +- command          and its fork runs the rest of the steps and execs.
 #define _GNU_SOURCE
@@ -21,16 +23,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -81,7 +86,12 @@ enum {
   OP_EXEC = 25,
   OP_PDEATHSIG = 26,
   OP_READONLY_IN = 27,
-  OP_LAST = 27,
+  OP_SETNS = 28,
+  OP_MONITOR = 29,
+  OP_CONSOLE = 30,
+  OP_CONSOLE_IN = 31,
+  OP_ON_EXIT = 32,
+  OP_LAST = 32,
 };
 
 enum side { SIDE_NONE, SIDE_PARENT, SIDE_CHILD };
@@ -122,6 +132,11 @@ static const struct opinfo OPS[OP_LAST + 1] = {
   [OP_EXEC] = {"exec", SIDE_CHILD, 2, MANY, 0},
   [OP_PDEATHSIG] = {"pdeathsig", SIDE_PARENT, 1, 1, 0},
   [OP_READONLY_IN] = {"readonly_in", SIDE_CHILD, 1, 1, 0},
+  [OP_SETNS] = {"setns", SIDE_PARENT, 2, 2, 0},
+  [OP_MONITOR] = {"monitor", SIDE_PARENT, 1, 1, 0},
+  [OP_CONSOLE] = {"console", SIDE_PARENT, 2, 2, 0},
+  [OP_CONSOLE_IN] = {"console_in", SIDE_CHILD, 1, 1, 0},
+  [OP_ON_EXIT] = {"on_exit", SIDE_PARENT, 2, MANY, 0},
 };
 
 struct arg {
@@ -184,9 +199,14 @@ static int read_full(int fd, void *buf, size_t len) {
   return 0;
 }
 
+// fd 3 until the caller closes it; -1 afterwards, so a later fd 3 (an accepted client) never
+// receives a report.
+static int report_fd = CTL_FD;
+
 // One report line to the caller. Failures are ignored: if the caller is gone there is nobody
 // to tell, and the exit code still says it.
 static void report(const char *fmt, ...) {
+  if (report_fd < 0) return;
   char line[4400];
   va_list ap;
   va_start(ap, fmt);
@@ -195,7 +215,7 @@ static void report(const char *fmt, ...) {
   if (n < 0) return;
   if ((size_t)n > sizeof line - 2) n = sizeof line - 2;
   line[n++] = '\n';
-  (void)write_all(CTL_FD, line, (size_t)n);
+  (void)write_all(report_fd, line, (size_t)n);
 }
 
 // Parse an unsigned decimal (base 10) or octal (base 8) number; the whole string must be used.
@@ -284,6 +304,22 @@ static int decode_plan(unsigned char *blob, uint32_t size, struct plan *plan) {
   return off == size ? 0 : -1;
 }
 
+// Steps that only make sense together: the console belongs to a detached monitor (a
+// foreground run has PTY for that), and CONSOLE_IN needs a console. MONITOR, CONSOLE and
+// ON_EXIT may appear once. Returns the offending step or 0.
+static uint32_t validate_combination(const struct plan *plan) {
+  uint32_t seen[OP_LAST + 1] = {0}; // step number of the first occurrence
+  for (uint32_t i = 0; i < plan->count; i++) {
+    uint32_t op = plan->steps[i].op;
+    if ((op == OP_MONITOR || op == OP_CONSOLE || op == OP_ON_EXIT) && seen[op]) return i + 1;
+    if (!seen[op]) seen[op] = i + 1;
+  }
+  if (seen[OP_CONSOLE] && !seen[OP_MONITOR]) return seen[OP_CONSOLE];
+  if (seen[OP_CONSOLE_IN] && !seen[OP_CONSOLE]) return seen[OP_CONSOLE_IN];
+  if (seen[OP_PTY] && seen[OP_MONITOR]) return seen[OP_PTY]; // detached: stdin is /dev/null
+  return 0;
+}
+
 // Checks opcodes and argument counts before anything is cloned, so a malformed plan fails
 // with the step number and without a child to clean up. Returns the failing step or 0.
 static uint32_t validate_plan(const struct plan *plan) {
@@ -298,6 +334,8 @@ static uint32_t validate_plan(const struct plan *plan) {
         if (strlen(s->a[j].s) != s->a[j].len) return i + 1;
     if (s->op == OP_EXEC) have_exec = 1;
   }
+  uint32_t bad = validate_combination(plan);
+  if (bad) return bad;
   return have_exec ? 0 : plan->count + 1;
 }
 
@@ -330,6 +368,7 @@ struct child_state {
   mode_t umask;     // the caller's umask, restored for the command
   char **envp;      // ENV
   unsigned long clone_flags;
+  char console[64]; // CONSOLE: the pty slave's path (/dev/pts/N) as the monitor's mount ns names it
 };
 
 static struct child_state C = {.root_fd = -1, .err_w = -1, .barrier_r = -1};
@@ -537,6 +576,58 @@ static int do_readonly_in(const struct step *s) {
   return r;
 }
 
+// Bind the console pty slave onto path beneath ROOT (LXC's /dev/console). The slave is
+// opened by name in the child's own mount namespace: a bind source must be a mount of this
+// namespace, and the fd inherited from the monitor belongs to the host's. The device number
+// is checked against our stdin (the slave), so the name cannot point elsewhere. Then the
+// child's stdio is reopened through the bind, so the container sees /dev/console as its
+// stdin/stdout/stderr (same tty, so the controlling terminal is unchanged). Must come
+// before PIVOT_ROOT: afterwards the host's /dev/pts is gone.
+static int do_console_in(const struct step *s) {
+  struct stat want, got;
+  if (fstat(0, &want) < 0) return -1;
+  int src = open(C.console, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (src < 0) return -1;
+  int bad = fstat(src, &got) < 0;
+  if (!bad && (!S_ISCHR(got.st_mode) || got.st_rdev != want.st_rdev)) {
+    errno = ENXIO; // not our console
+    bad = 1;
+  }
+  if (bad) {
+    close_keep_errno(src);
+    return -1;
+  }
+  int dst = open_in_root(s->a[0].s, O_PATH, 0);
+  if (dst < 0) {
+    close_keep_errno(src);
+    return -1;
+  }
+  char source[40], target[40];
+  fd_path(source, sizeof source, src);
+  fd_path(target, sizeof target, dst);
+  int r = mount(source, target, NULL, MS_BIND, NULL);
+  close_keep_errno(src);
+  close_keep_errno(dst);
+  if (r < 0) return -1;
+  int fd = open_in_root(s->a[0].s, O_RDWR | O_NOCTTY, 0);
+  if (fd < 0) return -1;
+  bad = fstat(fd, &got) < 0;
+  if (!bad && got.st_rdev != want.st_rdev) {
+    errno = ENXIO; // something was mounted over it since
+    bad = 1;
+  }
+  if (bad) {
+    close_keep_errno(fd);
+    return -1;
+  }
+  for (int i = 0; i < 3; i++)
+    if (dup2(fd, i) < 0) {
+      close_keep_errno(fd);
+      return -1;
+    }
+  return close(fd);
+}
+
 // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
 // the new root, without needing a directory for the old root inside the container.
 static int do_pivot_root(void) {
@@ -732,6 +823,7 @@ static int run_child_step(const struct step *s) {
   case OP_SYMLINK_IN: return do_symlink_in(s);
   case OP_MASK_IN: return do_mask_in(s);
   case OP_READONLY_IN: return do_readonly_in(s);
+  case OP_CONSOLE_IN: return do_console_in(s);
   case OP_PIVOT_ROOT: return do_pivot_root();
   case OP_HOSTNAME: return sethostname(s->a[0].s, s->a[0].len);
   case OP_WRITE: return do_write(s);
@@ -759,6 +851,7 @@ static int exit_code_for(uint32_t op, int err) {
 static void describe_step(const struct step *s, const char *extra, char *out, size_t size) {
   const struct opinfo *info = s->op <= OP_LAST && OPS[s->op].name ? &OPS[s->op] : NULL;
   const char *arg = info && info->main_arg >= 0 && (uint32_t)info->main_arg < s->nargs ? s->a[info->main_arg].s : NULL;
+  if (arg && !*arg) arg = NULL; // "console", not "console " for an empty log path
   if (!info)
     snprintf(out, size, "op %u", s->op);
   else
@@ -882,9 +975,10 @@ static struct {
   int err_r;        // error pipe, -1 once it hit EOF
   int barrier_w;
   int sfd;          // signalfd
-  int master;       // pty master or -1
+  int master;       // PTY master (foreground relay) or -1
   int stdin_open;   // relay stdin to the pty
   int has_barrier, released, pidns;
+  int execed;       // the `exec` report was made
   int forced_sig;   // signal we turned into SIGKILL (namespace init without a handler)
   int err_code;     // exit code after an `error` report, 0 if none
   int raw;
@@ -895,6 +989,63 @@ static struct {
   size_t err_len;
 } M = {.child = -1, .ctl = CTL_FD, .err_r = -1, .barrier_w = -1, .sfd = -1, .master = -1};
 
+// ---- detached monitor state (MONITOR, CONSOLE, ON_EXIT) ----
+
+#define MAX_CLIENTS 16           // socket connections served at once
+#define REQ_MAX 128              // a request line is a few words
+#define LOG_MAX (1u << 20)       // the console log rotates to <log>.1 before passing this
+#define RING_MIN 4096u           // live console output passes through the ring: at least one read
+#define RING_MAX (64u << 20)     // a typo must not make the monitor huge
+#define ON_EXIT_TIMEOUT_MS 30000 // then ON_EXIT's process group is SIGKILLed
+
+enum { CL_FREE, CL_REQ, CL_WAIT, CL_CONSOLE };
+
+struct client {
+  int fd;
+  unsigned char kind;
+  unsigned char rd_eof; // console client half-closed: it only watches
+  uint16_t len;         // request bytes so far
+  uint64_t pos;         // console: absolute ring offset of the next byte to send
+  char req[REQ_MAX];
+};
+
+static struct {
+  int active;       // MONITOR given
+  int dirfd;        // MONITOR dir (O_PATH): every runtime file is named relative to it
+  int listen_fd;
+  int files;        // monitor.sock and monitor.pid exist and are ours to remove
+  int stopping;     // a `stop` was requested
+  int64_t deadline; // CLOCK_MONOTONIC ms at which `stop` escalates to SIGKILL; 0 = none
+  char **on_exit;   // ON_EXIT file, argv0, argv..., NULL (copied: the plan is freed)
+  int console;      // CONSOLE given
+  int master;       // console pty master
+  int slave;        // kept open so the master never reports EIO/POLLHUP (see main)
+  char *ring;
+  size_t ring_size;
+  uint64_t ring_total; // bytes ever put in the ring
+  int log_dirfd, log_fd;
+  char *log_name;
+  uint64_t log_size;
+  char in_buf[1024]; // client input waiting for the master to accept it
+  size_t in_len, in_off;
+  struct client cl[MAX_CLIENTS];
+} MON = {.dirfd = -1, .listen_fd = -1, .master = -1, .slave = -1, .log_dirfd = -1, .log_fd = -1};
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts); // cannot fail with a valid clock and pointer
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Removes the runtime files this monitor created, once: after that a new monitor may own
+// the same names, and must not lose them to us.
+static void mon_remove_files(void) {
+  if (!MON.files) return;
+  (void)unlinkat(MON.dirfd, "monitor.sock", 0);
+  (void)unlinkat(MON.dirfd, "monitor.pid", 0);
+  MON.files = 0;
+}
+
 static void restore_tty(void) {
   if (M.raw) (void)tcsetattr(0, TCSADRAIN, &M.saved);
   M.raw = 0;
@@ -902,6 +1053,7 @@ static void restore_tty(void) {
 
 static void __attribute__((noreturn)) monitor_exit(int code) {
   restore_tty();
+  mon_remove_files();
   _exit(code);
 }
 
@@ -924,6 +1076,511 @@ static void __attribute__((noreturn)) monitor_fail(uint32_t n, const char *what)
   report("error %u %s: %s", n, what, strerror(errno));
   abort_child();
 }
+
+// ---- runtime files ----
+
+// name.tmp, then rename: a reader sees the whole file or none.
+static int write_file_atomic(int dirfd, const char *name, const char *content) {
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "%s.tmp", name);
+  int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  if (write_all(fd, content, strlen(content)) < 0) {
+    close_keep_errno(fd);
+    (void)unlinkat(dirfd, tmp, 0);
+    return -1;
+  }
+  if (close(fd) < 0) return -1;
+  return renameat(dirfd, tmp, dirfd, name);
+}
+
+static int bind_sock(int s) {
+  struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "monitor.sock"};
+  return bind(s, (struct sockaddr *)&a, sizeof a);
+}
+
+// Is a monitor answering on monitor.sock (in the cwd)? A socket file left behind by a
+// monitor that was SIGKILLed refuses connections.
+static int sock_is_live(void) {
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return 1; // cannot tell: do not steal it
+  struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "monitor.sock"};
+  int r = connect(probe, (struct sockaddr *)&a, sizeof a);
+  int live = r == 0 || errno != ECONNREFUSED;
+  close(probe);
+  return live;
+}
+
+// Binds and listens on monitor.sock; the cwd is the monitor dir. The umask makes the socket
+// 0600 from its creation, not after a chmod.
+static int bind_listen_here(void) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) return -1;
+  mode_t old = umask(0177);
+  int r = bind_sock(s);
+  if (r < 0 && errno == EADDRINUSE) {
+    if (sock_is_live())
+      errno = EADDRINUSE; // another monitor runs this container
+    else if ((r = unlink("monitor.sock")) == 0)
+      r = bind_sock(s);
+  }
+  umask(old);
+  if (r == 0) MON.files = 1;
+  if (r == 0) r = listen(s, MAX_CLIENTS);
+  if (r < 0) {
+    close_keep_errno(s);
+    return -1;
+  }
+  MON.listen_fd = s;
+  return 0;
+}
+
+// Binds through fchdir so a long directory path does not hit sun_path's 108 bytes.
+static int mon_listen(void) {
+  int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd < 0) return -1;
+  if (fchdir(MON.dirfd) < 0) {
+    close_keep_errno(cwd);
+    return -1;
+  }
+  int r = bind_listen_here();
+  int e = errno;
+  if (fchdir(cwd) < 0 && r == 0) { // the child would start in the wrong directory
+    r = -1;
+    e = errno;
+  }
+  close(cwd);
+  errno = e;
+  return r;
+}
+
+// A detached monitor holds nothing of its caller: stdio on /dev/null (the container's too,
+// unless it has a console), its own session, no SIGHUP from a terminal.
+static int detach_stdio(void) {
+  int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return -1;
+  for (int i = 0; i < 3; i++)
+    if (dup2(fd, i) < 0) {
+      close_keep_errno(fd);
+      return -1;
+    }
+  close(fd);
+  (void)setsid(); // EPERM: the caller already made us a session leader
+  return 0;
+}
+
+static int mon_setup(const char *dir) {
+  MON.dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (MON.dirfd < 0) return -1;
+  if (unlinkat(MON.dirfd, "exit", 0) < 0 && errno != ENOENT) return -1; // an earlier run's status
+  if (mon_listen() < 0) return -1;
+  char line[32];
+  snprintf(line, sizeof line, "%d\n", (int)getpid());
+  if (write_file_atomic(MON.dirfd, "monitor.pid", line) < 0) return -1;
+  if (detach_stdio() < 0) return -1;
+  MON.active = 1;
+  return 0;
+}
+
+static int copy_on_exit(const struct step *s) {
+  // s->a[0] is the file, the rest argv; one NULL-terminated vector of copies.
+  MON.on_exit = calloc(s->nargs + 1, sizeof(char *));
+  if (!MON.on_exit) return -1;
+  for (uint32_t i = 0; i < s->nargs; i++)
+    if (!(MON.on_exit[i] = strdup(s->a[i].s))) return -1;
+  return 0;
+}
+
+// ---- console: log file, ring buffer ----
+
+static int log_reopen(int truncate) {
+  int fd = openat(MON.log_dirfd, MON.log_name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0600);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    close_keep_errno(fd);
+    return -1;
+  }
+  if (MON.log_fd >= 0) close(MON.log_fd);
+  MON.log_fd = fd;
+  MON.log_size = (uint64_t)st.st_size;
+  return 0;
+}
+
+// The log's directory is held open and the file named relative to it, so rotation works
+// whatever the monitor's cwd and even after it joined other namespaces.
+static int log_open(const char *path) {
+  char dir[PATH_MAX];
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  if (*base == '\0' || strlen(path) >= sizeof dir || strlen(base) > NAME_MAX - 2) {
+    errno = *base ? ENAMETOOLONG : EINVAL;
+    return -1;
+  }
+  if (slash == path)
+    strcpy(dir, "/");
+  else if (slash) {
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+  } else
+    strcpy(dir, ".");
+  MON.log_dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (MON.log_dirfd < 0) return -1;
+  if (!(MON.log_name = strdup(base))) return -1;
+  return log_reopen(0);
+}
+
+// Keeps one older generation (<log>.1). A failing write (disk full) is dropped: the
+// container must never wait for its log.
+static void log_write(const char *buf, size_t n) {
+  if (MON.log_fd < 0) return;
+  if (MON.log_size > 0 && MON.log_size + n > LOG_MAX) {
+    char old[NAME_MAX + 1];
+    snprintf(old, sizeof old, "%s.1", MON.log_name);
+    (void)renameat(MON.log_dirfd, MON.log_name, MON.log_dirfd, old);
+    if (log_reopen(1) < 0) { // keep the cap rather than grow the old generation
+      close(MON.log_fd);
+      MON.log_fd = -1;
+      return;
+    }
+  }
+  if (write_all(MON.log_fd, buf, n) == 0) MON.log_size += n;
+}
+
+static void ring_append(const char *buf, size_t n) {
+  size_t idx = (size_t)(MON.ring_total % MON.ring_size);
+  size_t first = n < MON.ring_size - idx ? n : MON.ring_size - idx;
+  memcpy(MON.ring + idx, buf, first);
+  memcpy(MON.ring, buf + first, n - first);
+  MON.ring_total += n;
+}
+
+static int open_pty(struct parent_fds *f) {
+  f->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (f->pty_master < 0) return -1;
+  int e = 0;
+  if (grantpt(f->pty_master) < 0 || unlockpt(f->pty_master) < 0) return -1;
+  if ((e = ptsname_r(f->pty_master, C.console, sizeof C.console)) != 0) {
+    errno = e;
+    return -1;
+  }
+  f->pty_slave = open(C.console, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (f->pty_slave < 0) return -1;
+  // The master never blocks the monitor: output is read when ready, input waits in a buffer.
+  return fcntl(f->pty_master, F_SETFL, O_NONBLOCK);
+}
+
+static int console_setup(struct parent_fds *f, const char *logpath, const char *ringbytes) {
+  uint32_t ring;
+  if (parse_u32(ringbytes, 10, &ring) < 0) return -1;
+  if (ring > RING_MAX) {
+    errno = EINVAL;
+    return -1;
+  }
+  MON.ring_size = ring < RING_MIN ? RING_MIN : ring;
+  // malloc'd, not touched: a quiet console costs only the pages its output has filled.
+  if (!(MON.ring = malloc(MON.ring_size))) return -1;
+  if (*logpath && log_open(logpath) < 0) return -1;
+  if (open_pty(f) < 0) return -1;
+  struct winsize ws = {.ws_row = 24, .ws_col = 80}; // a getty wants some size
+  if (ioctl(f->pty_master, TIOCSWINSZ, &ws) < 0) return -1;
+  MON.console = 1;
+  return 0;
+}
+
+// ---- command socket ----
+
+static void client_line(struct client *c, const char *fmt, ...) {
+  char line[160];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n > sizeof line - 2) n = sizeof line - 2;
+  line[n++] = '\n';
+  // A fresh socket's buffer takes a line; a client that vanished is not our problem.
+  (void)send(c->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void client_drop(struct client *c) {
+  close(c->fd);
+  memset(c, 0, sizeof *c);
+  c->fd = -1;
+}
+
+// Sends the console output the client has not seen yet. -1: the client is gone.
+static int console_flush(struct client *c) {
+  uint64_t oldest = MON.ring_total > MON.ring_size ? MON.ring_total - MON.ring_size : 0;
+  if (c->pos < oldest) c->pos = oldest; // fell a whole ring behind: the oldest part is lost
+  while (c->pos < MON.ring_total) {
+    size_t idx = (size_t)(c->pos % MON.ring_size);
+    size_t len = MON.ring_total - c->pos < MON.ring_size - idx ? (size_t)(MON.ring_total - c->pos) : MON.ring_size - idx;
+    ssize_t n = send(c->fd, MON.ring + idx, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return 0; // POLLOUT brings us back
+    if (n <= 0) return -1;
+    c->pos += (uint64_t)n;
+  }
+  return 0;
+}
+
+static void console_write_master(void) {
+  ssize_t n = write(MON.master, MON.in_buf + MON.in_off, MON.in_len - MON.in_off);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n < 0) {
+    MON.in_len = MON.in_off = 0; // the pty is gone; input has nowhere to go
+    return;
+  }
+  MON.in_off += (size_t)n;
+  if (MON.in_off == MON.in_len) MON.in_len = MON.in_off = 0;
+}
+
+static void console_input(const char *buf, size_t n) {
+  if (MON.master < 0 || MON.in_len || n == 0) return;
+  if (n > sizeof MON.in_buf) n = sizeof MON.in_buf;
+  memcpy(MON.in_buf, buf, n);
+  MON.in_len = n;
+  MON.in_off = 0;
+  console_write_master();
+}
+
+// Reads what the console has into the ring and the log, and passes it on to every console
+// client. Returns 0 when nothing more is there.
+static int console_read_master(void) {
+  char buf[4096];
+  ssize_t n = read(MON.master, buf, sizeof buf);
+  if (n < 0 && errno == EINTR) return 1;
+  if (n < 0 && errno == EAGAIN) return 0;
+  if (n <= 0) {
+    // EIO cannot happen while we hold the slave; if it does, stop polling a dead master.
+    close(MON.master);
+    MON.master = -1;
+    return 0;
+  }
+  ring_append(buf, (size_t)n);
+  log_write(buf, (size_t)n);
+  for (int k = 0; k < MAX_CLIENTS; k++)
+    if (MON.cl[k].kind == CL_CONSOLE && console_flush(&MON.cl[k]) < 0) client_drop(&MON.cl[k]);
+  return 1;
+}
+
+static const char *state_word(void) {
+  if (MON.stopping) return "stopping";
+  return M.execed ? "running" : "starting";
+}
+
+static int parse_signo(const char *s, uint32_t *sig) {
+  return s && parse_u32(s, 10, sig) == 0 && *sig < NSIG ? 0 : -1;
+}
+
+static void request_stop(struct client *c, const char *sigs, const char *ms) {
+  uint32_t sig, timeout;
+  if (parse_signo(sigs, &sig) < 0 || !ms || parse_u32(ms, 10, &timeout) < 0) {
+    client_line(c, "error usage: stop <signo> <timeout_ms>");
+    client_drop(c);
+    return;
+  }
+  if (sig && kill(M.child, (int)sig) < 0) {
+    client_line(c, "error kill: %s", strerror(errno));
+    client_drop(c);
+    return;
+  }
+  // Several stops: each sends its signal, and the earliest deadline wins (`stop -k` after a
+  // graceful stop kills at once).
+  int64_t dl = now_ms() + timeout;
+  if (!MON.deadline || dl < MON.deadline) MON.deadline = dl ? dl : 1;
+  MON.stopping = 1;
+  c->kind = CL_WAIT; // `stopped <code>` comes from mon_finish
+}
+
+// One request line: state | kill SIG | stop SIG MS | wait | console. `extra` is what the
+// client sent after the newline (console input typed ahead).
+static void client_request(struct client *c, const char *extra, size_t extra_len) {
+  char *w[4] = {NULL, NULL, NULL, NULL}, *save = NULL;
+  int nw = 0;
+  for (char *t = strtok_r(c->req, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save), nw++)
+    if (nw < 4) w[nw] = t;
+  const char *cmd = w[0] ? w[0] : "";
+  if (strcmp(cmd, "state") == 0 && nw == 1) {
+    client_line(c, "%s %d", state_word(), (int)M.child);
+  } else if (strcmp(cmd, "kill") == 0 && nw == 2) {
+    uint32_t sig;
+    if (parse_signo(w[1], &sig) < 0)
+      client_line(c, "error usage: kill <signo>");
+    else if (kill(M.child, (int)sig) < 0)
+      client_line(c, "error kill: %s", strerror(errno));
+    else
+      client_line(c, "ok");
+  } else if (strcmp(cmd, "stop") == 0 && nw == 3) {
+    request_stop(c, w[1], w[2]);
+    return;
+  } else if (strcmp(cmd, "wait") == 0 && nw == 1) {
+    c->kind = CL_WAIT;
+    return;
+  } else if (strcmp(cmd, "console") == 0 && nw == 1 && MON.console) {
+    client_line(c, "ok");
+    c->kind = CL_CONSOLE;
+    c->pos = 0; // console_flush moves it to the oldest byte the ring still has
+    if (console_flush(c) < 0) client_drop(c);
+    else console_input(extra, extra_len);
+    return;
+  } else if (strcmp(cmd, "console") == 0 && nw == 1) {
+    client_line(c, "error no console");
+  } else {
+    client_line(c, "error unknown request");
+  }
+  client_drop(c);
+}
+
+static void client_read_request(struct client *c) {
+  ssize_t n = read(c->fd, c->req + c->len, REQ_MAX - 1 - c->len);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n < 0 || (n == 0 && c->len == 0)) {
+    client_drop(c);
+    return;
+  }
+  if (n == 0) { // EOF ends the request as a newline would
+    c->req[c->len] = '\0';
+    client_request(c, NULL, 0);
+    return;
+  }
+  c->len = (uint16_t)(c->len + n);
+  char *nl = memchr(c->req, '\n', c->len);
+  if (nl) {
+    *nl = '\0';
+    c->req[c->len] = '\0';
+    size_t extra = c->len - (size_t)(nl + 1 - c->req);
+    client_request(c, nl + 1, extra);
+  } else if (c->len >= REQ_MAX - 1) {
+    client_line(c, "error request too long");
+    client_drop(c);
+  }
+}
+
+static void client_event(struct client *c, short rev) {
+  if (c->kind == CL_REQ) {
+    client_read_request(c);
+  } else if (c->kind == CL_WAIT) {
+    // Nothing more to read: only a full close (POLLHUP) frees the slot. A client that
+    // half-closed after its request still gets its reply.
+    if (rev & (POLLHUP | POLLERR)) client_drop(c);
+  } else if (c->kind == CL_CONSOLE) {
+    if (rev & POLLIN) {
+      char buf[sizeof MON.in_buf];
+      ssize_t n = read(c->fd, buf, sizeof buf);
+      if (n < 0 && errno != EINTR && errno != EAGAIN) {
+        client_drop(c);
+        return;
+      }
+      if (n == 0) c->rd_eof = 1; // watches on; POLLHUP comes when it closes the rest
+      if (n > 0) console_input(buf, (size_t)n);
+    }
+    if ((rev & POLLOUT) && console_flush(c) < 0) client_drop(c);
+    else if ((rev & (POLLHUP | POLLERR)) && !(rev & POLLIN)) client_drop(c);
+  }
+}
+
+// Only root may talk to the monitor: it can kill the container and type on its console.
+static void mon_accept(void) {
+  for (;;) {
+    int fd = accept4(MON.listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return; // EAGAIN, or a connection that died in the backlog
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    struct client tmp = {.fd = fd};
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != 0) {
+      client_line(&tmp, "error permission denied");
+      close(fd);
+      continue;
+    }
+    int k = 0;
+    while (k < MAX_CLIENTS && MON.cl[k].kind != CL_FREE) k++;
+    if (k == MAX_CLIENTS) {
+      client_line(&tmp, "error too many clients");
+      close(fd);
+      continue;
+    }
+    MON.cl[k] = (struct client){.fd = fd, .kind = CL_REQ};
+  }
+}
+
+static void mon_check_deadline(void) {
+  if (MON.deadline && now_ms() >= MON.deadline) {
+    (void)kill(M.child, SIGKILL);
+    MON.deadline = 0;
+  }
+}
+
+static int poll_timeout(void) {
+  if (!MON.deadline) return -1;
+  int64_t left = MON.deadline - now_ms();
+  return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+// The container's init has exited (with code): leave the status for whoever looks next,
+// give up the runtime names (a new start may take them while ON_EXIT runs), answer the
+// waiters. Their connections close when the monitor exits, i.e. after ON_EXIT.
+static void mon_finish(int code) {
+  char line[16];
+  snprintf(line, sizeof line, "%d\n", code);
+  (void)write_file_atomic(MON.dirfd, "exit", line); // nobody left to tell if it fails
+  mon_remove_files();
+  if (MON.listen_fd >= 0) close(MON.listen_fd);
+  MON.listen_fd = -1;
+  for (int k = 0; k < MAX_CLIENTS; k++) {
+    struct client *c = &MON.cl[k];
+    if (c->kind == CL_WAIT) {
+      client_line(c, "stopped %d", code);
+    } else if (c->kind == CL_CONSOLE) {
+      (void)console_flush(c);
+      (void)shutdown(c->fd, SHUT_WR); // the console client sees EOF now
+    } else if (c->kind == CL_REQ) {
+      client_drop(c);
+    }
+  }
+}
+
+// ON_EXIT: fork+exec with LXTS_EXIT_CODE and LXTS_CONTAINER_PID added to our environment,
+// in its own process group so a timeout kills whatever it started too.
+static void run_on_exit(int code) {
+  if (!MON.on_exit) return;
+  pid_t pid = raw_clone(0);
+  if (pid < 0) return;
+  if (pid == 0) {
+    char v[24];
+    reset_signals();
+    (void)setpgid(0, 0);
+    snprintf(v, sizeof v, "%d", code);
+    if (setenv("LXTS_EXIT_CODE", v, 1) < 0) _exit(EXIT_SETUP);
+    snprintf(v, sizeof v, "%d", (int)M.child);
+    if (setenv("LXTS_CONTAINER_PID", v, 1) < 0) _exit(EXIT_SETUP);
+    cloexec_from_3();
+    execvp(MON.on_exit[0], MON.on_exit + 1);
+    _exit(errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
+  }
+  int64_t end = now_ms() + ON_EXIT_TIMEOUT_MS;
+  for (;;) {
+    int st;
+    pid_t p = waitpid(pid, &st, WNOHANG);
+    if (p == pid || (p < 0 && errno != EINTR)) return;
+    int64_t left = end - now_ms();
+    if (left <= 0) {
+      (void)kill(-pid, SIGKILL);
+      (void)kill(pid, SIGKILL); // in case setpgid had not happened yet
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      return;
+    }
+    struct pollfd pf = {.fd = M.sfd, .events = POLLIN};
+    (void)poll(&pf, 1, (int)left); // SIGCHLD wakes us; EINTR just loops
+    struct signalfd_siginfo si;
+    while (read(M.sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    } // the container is gone: nothing to forward
+  }
+}
+
+// ---- foreground relay and the container's end ----
 
 // Turn the child's "N\twhat\terrno" into the `error` report.
 static void report_child_error(void) {
@@ -954,10 +1611,12 @@ static void handle_err_pipe(void) {
     if (n > 0) continue; // overlong: keep draining, the buffer holds the start
     close(M.err_r);
     M.err_r = -1;
-    if (M.err_len)
+    if (M.err_len) {
       report_child_error();
-    else if (M.released || !M.has_barrier)
+    } else if (M.released || !M.has_barrier) {
+      M.execed = 1;
       report("exec");
+    }
     return;
   }
 }
@@ -968,7 +1627,7 @@ static void handle_ctl(void) {
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
   if (n <= 0) {
     close(M.ctl);
-    M.ctl = -1;
+    M.ctl = report_fd = -1;
     if (M.has_barrier && !M.released) abort_child(); // caller gave up before `g`
     return;
   }
@@ -1064,6 +1723,10 @@ static void __attribute__((noreturn)) finish(int status) {
   if (M.master >= 0)
     while (relay_master()) {
     }
+  if (MON.master >= 0)
+    while (console_read_master()) {
+    }
+  // A failed start: the caller is still there and cleans up; no exit file, no ON_EXIT.
   if (M.err_code) monitor_exit(M.err_code);
   int code;
   if (WIFEXITED(status))
@@ -1073,6 +1736,8 @@ static void __attribute__((noreturn)) finish(int status) {
   else
     code = 128 + WTERMSIG(status);
   report("exit %d", code);
+  if (MON.active) mon_finish(code);
+  run_on_exit(code);
   monitor_exit(code);
 }
 
@@ -1089,23 +1754,42 @@ static void handle_signals(void) {
       if (p == M.child) finish(st);
     } else if (sig == SIGWINCH) {
       copy_winsize();
+    } else if (sig == SIGHUP && MON.active) {
+      // detached: a hangup is not addressed to the container
     } else {
       forward_signal(sig);
     }
   }
 }
 
+#define MAX_POLL (8 + MAX_CLIENTS)
+
 static void __attribute__((noreturn)) monitor_loop(void) {
   for (;;) {
-    struct pollfd pf[6];
-    int n = 0, i_err = -1, i_ctl = -1, i_sig, i_master = -1, i_in = -1;
+    struct pollfd pf[MAX_POLL];
+    int n = 0, i_err = -1, i_ctl = -1, i_sig, i_master = -1, i_in = -1, i_listen = -1, i_con = -1;
+    int i_cl[MAX_CLIENTS];
     if (M.err_r >= 0) i_err = n, pf[n++] = (struct pollfd){.fd = M.err_r, .events = POLLIN};
     if (M.ctl >= 0) i_ctl = n, pf[n++] = (struct pollfd){.fd = M.ctl, .events = POLLIN};
     i_sig = n, pf[n++] = (struct pollfd){.fd = M.sfd, .events = POLLIN};
     if (M.master >= 0)
       i_master = n, pf[n++] = (struct pollfd){.fd = M.master, .events = (short)(POLLIN | (M.in_len ? POLLOUT : 0))};
     if (M.master >= 0 && M.stdin_open && !M.in_len) i_in = n, pf[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
-    if (poll(pf, (nfds_t)n, -1) < 0) {
+    if (MON.listen_fd >= 0) i_listen = n, pf[n++] = (struct pollfd){.fd = MON.listen_fd, .events = POLLIN};
+    if (MON.master >= 0)
+      i_con = n, pf[n++] = (struct pollfd){.fd = MON.master, .events = (short)(POLLIN | (MON.in_len ? POLLOUT : 0))};
+    for (int k = 0; k < MAX_CLIENTS; k++) {
+      const struct client *c = &MON.cl[k];
+      i_cl[k] = -1;
+      if (c->kind == CL_FREE) continue;
+      short ev = 0; // CL_WAIT: POLLHUP (always reported) says the client went away
+      if (c->kind == CL_REQ) ev = POLLIN;
+      // Console input is read only when the master took the previous chunk.
+      if (c->kind == CL_CONSOLE && !c->rd_eof && !MON.in_len) ev |= POLLIN;
+      if (c->kind == CL_CONSOLE && c->pos < MON.ring_total) ev |= POLLOUT;
+      i_cl[k] = n, pf[n++] = (struct pollfd){.fd = c->fd, .events = ev};
+    }
+    if (poll(pf, (nfds_t)n, poll_timeout()) < 0) {
       if (errno == EINTR) continue;
       monitor_fail(0, "poll");
     }
@@ -1115,23 +1799,15 @@ static void __attribute__((noreturn)) monitor_loop(void) {
     if (i_master >= 0 && (pf[i_master].revents & POLLOUT)) flush_stdin_buf();
     if (i_master >= 0 && (pf[i_master].revents & (POLLIN | POLLHUP | POLLERR))) (void)relay_master();
     if (i_in >= 0 && pf[i_in].revents) relay_stdin();
+    // Clients before the master read and accept: both can free or fill slots.
+    for (int k = 0; k < MAX_CLIENTS; k++)
+      if (i_cl[k] >= 0 && pf[i_cl[k]].revents && MON.cl[k].kind != CL_FREE) client_event(&MON.cl[k], pf[i_cl[k]].revents);
+    if (i_con >= 0 && MON.master >= 0 && (pf[i_con].revents & POLLOUT) && MON.in_len) console_write_master();
+    if (i_con >= 0 && MON.master >= 0 && (pf[i_con].revents & (POLLIN | POLLHUP | POLLERR))) (void)console_read_master();
+    if (i_listen >= 0 && pf[i_listen].revents) mon_accept();
+    mon_check_deadline();
     if (pf[i_sig].revents) handle_signals();
   }
-}
-
-static int open_pty(struct parent_fds *f) {
-  f->pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (f->pty_master < 0) return -1;
-  char name[64];
-  if (grantpt(f->pty_master) < 0 || unlockpt(f->pty_master) < 0 || ptsname_r(f->pty_master, name, sizeof name) != 0)
-    return -1;
-  f->pty_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (f->pty_slave < 0) return -1;
-  // The master never blocks the monitor: output is read when ready, input waits in in_buf.
-  if (fcntl(f->pty_master, F_SETFL, O_NONBLOCK) < 0) return -1;
-  M.master = f->pty_master;
-  copy_winsize();
-  return 0;
 }
 
 // Raw mode on our terminal so keys (Ctrl-C included) go to the container's line discipline.
@@ -1142,39 +1818,93 @@ static void enter_raw_mode(void) {
   if (tcsetattr(0, TCSADRAIN, &raw) == 0) M.raw = 1;
 }
 
-// Parent-side steps run before the clone, whatever their position in the plan.
+// ---- parent-side steps ----
+
+struct ns_join {
+  int fd;
+  uint32_t nstype, step;
+};
+
+// SETNS: every path is opened before the first setns, so a path after a `mnt` join is not
+// resolved in the container's mount namespace (or a pid in its /proc).
+static void open_ns(const struct step *s, uint32_t n, struct ns_join *j, const char *what) {
+  if (parse_u32(s->a[1].s, 10, &j->nstype) < 0) monitor_fail(n, what);
+  j->fd = open(s->a[0].s, O_RDONLY | O_CLOEXEC);
+  if (j->fd < 0) monitor_fail(n, what);
+  j->step = n;
+}
+
+static void join_namespaces(const struct plan *plan, struct ns_join *joins, uint32_t njoins) {
+  for (uint32_t i = 0; i < njoins; i++) {
+    if (setns(joins[i].fd, (int)joins[i].nstype) < 0) {
+      char what[1024];
+      describe_step(&plan->steps[joins[i].step - 1], NULL, what, sizeof what);
+      monitor_fail(joins[i].step, what);
+    }
+    close(joins[i].fd);
+  }
+}
+
+static void parse_clone(const struct step *s, uint32_t n, const char *what, unsigned long *clone_flags) {
+  uint64_t flags;
+  // Only namespace flags: anything else (CLONE_VM, CLONE_THREAD...) breaks fork semantics.
+  const uint64_t allowed = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+  if (parse_u64(s->a[0].s, 10, &flags) < 0) monitor_fail(n, what);
+  if (flags & ~allowed) {
+    errno = EINVAL;
+    monitor_fail(n, what);
+  }
+  *clone_flags = (unsigned long)flags;
+}
+
+static void set_pdeathsig(const struct step *s, uint32_t n, const char *what) {
+  uint32_t sig;
+  pid_t caller = getppid();
+  if (parse_u32(s->a[0].s, 10, &sig) < 0 || sig == 0 || sig >= NSIG) {
+    errno = EINVAL;
+    monitor_fail(n, what);
+  }
+  if (prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) < 0) monitor_fail(n, what);
+  if (getppid() != caller) monitor_exit(EXIT_SETUP); // the caller died just before
+}
+
+// Parent-side steps run before the clone, whatever their position in the plan; SETNS joins
+// come last, in plan order, after every other parent step (they may change our mount ns).
 static uint32_t run_parent_steps(const struct plan *plan, struct parent_fds *f, unsigned long *clone_flags) {
-  uint32_t clone_step = 0;
+  uint32_t clone_step = 0, njoins = 0;
+  struct ns_join *joins = calloc(plan->count ? plan->count : 1, sizeof *joins);
+  if (!joins) monitor_fail(0, "plan");
   for (uint32_t i = 0; i < plan->count; i++) {
     const struct step *s = &plan->steps[i];
     char what[1024];
     describe_step(s, NULL, what, sizeof what);
-    if (s->op == OP_CLONE) {
-      uint64_t flags;
-      // Only namespace flags: anything else (CLONE_VM, CLONE_THREAD...) breaks fork semantics.
-      const uint64_t allowed = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
-      if (parse_u64(s->a[0].s, 10, &flags) < 0) monitor_fail(i + 1, what);
-      if (flags & ~allowed) {
-        errno = EINVAL;
-        monitor_fail(i + 1, what);
-      }
-      *clone_flags = (unsigned long)flags;
+    switch (s->op) {
+    case OP_CLONE:
+      parse_clone(s, i + 1, what, clone_flags);
       clone_step = i + 1;
-    } else if (s->op == OP_PTY) {
-      if (f->pty_master < 0 && open_pty(f) < 0) monitor_fail(i + 1, what);
-    } else if (s->op == OP_PDEATHSIG) {
-      uint32_t sig;
-      pid_t caller = getppid();
-      if (parse_u32(s->a[0].s, 10, &sig) < 0 || sig == 0 || sig >= NSIG) {
-        errno = EINVAL;
-        monitor_fail(i + 1, what);
-      }
-      if (prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) < 0) monitor_fail(i + 1, what);
-      if (getppid() != caller) monitor_exit(EXIT_SETUP); // the caller died just before
-    } else if (s->op == OP_BARRIER) {
-      M.has_barrier = 1;
+      break;
+    case OP_PTY:
+      if (f->pty_master >= 0) break;
+      if (open_pty(f) < 0) monitor_fail(i + 1, what);
+      M.master = f->pty_master;
+      copy_winsize();
+      break;
+    case OP_PDEATHSIG: set_pdeathsig(s, i + 1, what); break;
+    case OP_BARRIER: M.has_barrier = 1; break;
+    case OP_MONITOR:
+      if (mon_setup(s->a[0].s) < 0) monitor_fail(i + 1, what);
+      break;
+    case OP_CONSOLE:
+      if (console_setup(f, s->a[0].s, s->a[1].s) < 0) monitor_fail(i + 1, what);
+      break;
+    case OP_ON_EXIT:
+      if (copy_on_exit(s) < 0) monitor_fail(i + 1, what);
+      break;
+    case OP_SETNS: open_ns(s, i + 1, &joins[njoins++], what); break;
     }
   }
+  join_namespaces(plan, joins, njoins);
+  free(joins);
   return clone_step;
 }
 
@@ -1245,7 +1975,15 @@ int main(int argc, char **argv) {
   M.barrier_w = f.barrier_w;
   close(f.err_w);
   close(f.barrier_r);
-  if (f.pty_slave >= 0) close(f.pty_slave); // else the master never sees EIO
+  if (MON.console) {
+    // The console keeps its own slave fd: with no slave open the master reports POLLHUP
+    // without end (a busy loop) whenever the container closes its console, e.g. a getty
+    // between vhangup() and reopening /dev/console.
+    MON.master = f.pty_master;
+    MON.slave = f.pty_slave;
+  } else if (f.pty_slave >= 0) {
+    close(f.pty_slave); // else the PTY master never sees EIO
+  }
   if (fcntl(M.err_r, F_SETFL, O_NONBLOCK) < 0) monitor_fail(clone_step, "clone pipe");
   M.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (M.sfd < 0) monitor_fail(clone_step, "clone signalfd");
@@ -1253,6 +1991,8 @@ int main(int argc, char **argv) {
     M.stdin_open = 1;
     enter_raw_mode();
   }
+  // A monitor that lives for weeks must not pin the caller's directory (or its mount).
+  if (MON.active && chdir("/") < 0) monitor_fail(clone_step, "monitor chdir /");
   report("pid %d", (int)pid);
   // The monitor keeps nothing of the plan: its memory stays small for the container's life.
   for (uint32_t i = 0; i < plan.count; i++) free(plan.steps[i].a);

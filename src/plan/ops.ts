@@ -30,6 +30,11 @@ export const Op = {
   EXEC: 25, //         file argv0 [argv...]          child: execvp file (PATH from ENV)
   PDEATHSIG: 26, //    signal                        parent: die with this signal when the caller dies
   READONLY_IN: 27, //  path                          child: bind path onto itself read-only (nosuid,nodev,noexec); ENOENT is fine
+  SETNS: 28, //        path nstype                   parent: open path (/proc/PID/ns/X) and setns before CLONE (attach)
+  MONITOR: 29, //      dir                           parent: run detached as the monitor: dir/monitor.sock, monitor.pid, exit
+  CONSOLE: 30, //      logpath ringbytes             parent: console pty; the monitor logs it and serves it on the socket
+  CONSOLE_IN: 31, //   path                          child: bind the console pty onto path inside ROOT (dev/console)
+  ON_EXIT: 32, //      file argv0 [argv...]          parent: after the exit file, run this (LXTS_EXIT_CODE, LXTS_CONTAINER_PID)
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
+import { createConnection, type Socket } from 'node:net';
 import { encodePlan, type LaunchPlan } from '../../../src/plan/encode.js';
 
 // dist/test/integration/helpers/run-plan.js -> repository root is four levels up.
@@ -150,5 +151,125 @@ export function alive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface Detached {
+  /** lxts-exec, now the container's monitor. */
+  monitorPid: number;
+  /** Host PID of the container's init (the `pid N` report). */
+  initPid: number;
+  reports: string[];
+  /** Resolves when the monitor exits (with its exit code). */
+  exited: Promise<number | null>;
+  /** SIGKILL the container's init and the monitor if still there (by PID only). */
+  cleanup(): void;
+}
+
+/**
+ * Start a plan with a MONITOR step the way `lxts start` does: stdio ignored, its own session,
+ * `g` after `pid`, and fd 3 closed as soon as `exec` arrives. Rejects on an `error` report.
+ */
+export function startDetached(plan: LaunchPlan, timeoutMs = 10000): Promise<Detached> {
+  const proc = spawn(EXECUTOR, [], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] as StdioOptions, detached: true });
+  const sock = proc.stdio[3] as Duplex;
+  const reports: string[] = [];
+  let initPid: number | undefined;
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const cleanup = () => {
+    if (initPid !== undefined) tryKill(initPid);
+    if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) tryKill(proc.pid);
+  };
+  sock.on('error', () => {});
+  return new Promise<Detached>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`no exec report within ${timeoutMs} ms: ${reports.join(' | ')}`));
+    }, timeoutMs);
+    let partial = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      partial += d;
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        reports.push(line);
+        if (line.startsWith('pid ')) {
+          initPid = Number(line.slice(4));
+          sock.write('g');
+        } else if (line === 'exec') {
+          clearTimeout(timer);
+          sock.destroy(); // the caller goes away; the monitor must stay
+          resolve({ monitorPid: proc.pid!, initPid: initPid!, reports, exited, cleanup });
+        } else if (line.startsWith('error ')) {
+          clearTimeout(timer);
+          cleanup();
+          reject(new Error(line));
+        }
+      }
+    });
+    proc.on('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`lxts-exec exited before exec: ${reports.join(' | ')}`));
+    });
+    sock.write(encodePlan(plan));
+  });
+}
+
+export interface MonitorConn {
+  sock: Socket;
+  /** Everything received so far. */
+  data(): string;
+  /** Resolves once the received data contains text (or matches re). */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves when the monitor closes the connection. */
+  ended: Promise<void>;
+}
+
+/** Connect to a monitor socket and send one request line. */
+export function connectMonitor(sockPath: string, request: string): Promise<MonitorConn> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(sockPath);
+    let buf = '';
+    const waiters: (() => void)[] = [];
+    const ended = new Promise<void>((r) => sock.on('close', () => r()));
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      buf += d;
+      for (const w of waiters.splice(0)) w();
+    });
+    sock.on('error', reject);
+    sock.on('connect', () => {
+      sock.write(request + '\n');
+      resolve({
+        sock,
+        data: () => buf,
+        ended,
+        waitFor: (text, timeoutMs = 5000) =>
+          new Promise<string>((res, rej) => {
+            const hit = () => (typeof text === 'string' ? buf.includes(text) : text.test(buf));
+            const timer = setTimeout(() => rej(new Error(`timeout waiting for ${String(text)}; got ${JSON.stringify(buf)}`)), timeoutMs);
+            const check = () => {
+              if (hit()) {
+                clearTimeout(timer);
+                res(buf);
+              } else waiters.push(check);
+            };
+            check();
+          }),
+      });
+    });
+  });
+}
+
+/** One request, its first reply line. */
+export async function monitorRequest(sockPath: string, request: string): Promise<string> {
+  const c = await connectMonitor(sockPath, request);
+  try {
+    const text = await c.waitFor('\n');
+    return text.slice(0, text.indexOf('\n'));
+  } finally {
+    c.sock.destroy();
   }
 }
