@@ -11,7 +11,7 @@ import type { ContainerSpec } from './spec.js';
 import { compilePlan, type CompileContext } from './plan/compile.js';
 import { encodePlan, type LaunchPlan } from './plan/encode.js';
 import { probeHostLayout } from './template/host-layout.js';
-import { ContainerCgroup } from './cgroup/index.js';
+import { ContainerCgroup, detectCgroupHost } from './cgroup/index.js';
 import { LxtsError, ExitCode } from './errors.js';
 
 export const RUN_DIR = process.env.LXTS_RUNDIR ?? '/run/lxts';
@@ -40,7 +40,7 @@ export interface ExitStatus {
 }
 
 export function compileForHost(spec: ContainerSpec, extra: Partial<CompileContext> = {}): LaunchPlan {
-  const ctx: CompileContext = { ...extra };
+  const ctx: CompileContext = { cgroup2Mount: detectCgroupHost().layout === 'v2', ...extra };
   if (spec.rootfs.kind === 'host') {
     ctx.hostLayout = probeHostLayout();
     ctx.stagingDir = STAGING_DIR;

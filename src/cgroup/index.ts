@@ -159,22 +159,6 @@ export class ContainerCgroup {
   }
 
   private static layout(name: string, parts: string[], host: CgroupHost): Hier[] {
-    const hiers = ContainerCgroup.layout(name, parts, host);
-    return hiers;
-  }
-
-  /** Is the container frozen (v1 freezer.state FROZEN, v2 cgroup.events frozen 1)? */
-  isFrozen(): boolean {
-    this.alive();
-    const h = this.freezerHier();
-    if (h.version === 1) return (readOpt(path.join(h.dir, 'freezer.state')) ?? '').trim() === 'FROZEN';
-    return /^frozen 1$/m.test(readOpt(path.join(h.dir, 'cgroup.events')) ?? '');
-  }
-
-  static create(name: string, opts: { parent?: string; host?: CgroupHost } = {}): ContainerCgroup {
-    checkName(name);
-    const parts = parentParts(opts.parent ?? 'lxts');
-    const host = opts.host ?? detectCgroupHost();
     const hiers: Hier[] = [];
     const mk = (version: 1 | 2, mount: string, base: string, controllers: Logical[]): Hier => {
       const chain: string[] = [];
@@ -192,6 +176,22 @@ export class ContainerCgroup {
         .map(([k]) => k);
       if (v2logical.length) hiers.push(mk(2, host.v2.mount, host.v2.ownDir, [...new Set(v2logical)]));
     }
+    return hiers;
+  }
+
+  /** Is the container frozen (v1 freezer.state FROZEN, v2 cgroup.events frozen 1)? */
+  isFrozen(): boolean {
+    this.alive();
+    const h = this.freezerHier();
+    if (h.version === 1) return (readOpt(path.join(h.dir, 'freezer.state')) ?? '').trim() === 'FROZEN';
+    return /^frozen 1$/m.test(readOpt(path.join(h.dir, 'cgroup.events')) ?? '');
+  }
+
+  static create(name: string, opts: { parent?: string; host?: CgroupHost } = {}): ContainerCgroup {
+    checkName(name);
+    const parts = parentParts(opts.parent ?? 'lxts');
+    const host = opts.host ?? detectCgroupHost();
+    const hiers = ContainerCgroup.layout(name, parts, host);
     if (hiers.length === 0) {
       throw new CgroupError('no cgroup hierarchy is mounted on this host (neither cgroup v1 controllers nor cgroup2 in /proc/self/mountinfo)', {
         hint: 'mount cgroup2 at /sys/fs/cgroup (mount -t cgroup2 none /sys/fs/cgroup)',

@@ -1,4 +1,5 @@
 // lxts config validate|show|get|set|unset|keys   (LXC-format config files, without a container)
+import { Container } from '../container.js';
 import { readFileSync, renameSync, statSync, writeFileSync, chmodSync, unlinkSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
 import { LxtsError, ExitCode, usageError } from '../errors.js';
@@ -16,17 +17,18 @@ const HELP = helpText(
     'subcommands:\n' +
     '  validate FILE...              check files (includes followed); exit 3 on errors\n' +
     '  show FILE                     the ContainerSpec the file gives, as JSON\n' +
-    '  get --file FILE KEY           the effective value(s) of KEY (includes followed)\n' +
-    '  set --file FILE KEY VALUE     set KEY in FILE, keeping comments and order (--add: one more line)\n' +
-    '  unset --file FILE KEY         remove every line of KEY from FILE\n' +
+    '  get NAME|--file FILE KEY        the effective value(s) of KEY (includes followed)\n' +
+    '  set NAME|--file FILE KEY VALUE  set KEY, keeping comments and order (--add: one more line)\n' +
+    '  unset NAME|--file FILE KEY      remove every line of KEY\n' +
     '  keys                          the key table: what lxts applies, stores, ignores (--markdown)\n\n' +
-    'Errors read FILE:LINE: KEY: what is wrong. `get`/`set` by container NAME come with lxts create.',
+    'get, set and unset take a container NAME (its config under -P LXTSPATH) or --file FILE.\nErrors read FILE:LINE: KEY: what is wrong.',
   [
     ['--json', 'validate, show: machine-readable output'],
     ['--all', 'show: also the stored keys (network, hooks, ...) and the problems'],
     ['--execute', 'show: as lxts execute runs it (lxc.execute.cmd under a minimal init)'],
     ['-n, --name NAME', 'show: container name (default: from the path, .../NAME/config)'],
-    ['-f, --file FILE', 'get, set, unset: the config file'],
+    ['-f, --file FILE', 'get, set, unset: a config file instead of a container\'s'],
+    ['-P, --lxtspath DIR', 'get, set, unset: where the container lives (default /var/lib/lxts)'],
     ['--add', 'set: add a line to a multi-valued key instead of replacing the last one'],
     ['--markdown', 'keys: as the Markdown table of docs/config.md'],
   ],
@@ -38,6 +40,7 @@ const OPTIONS = {
   execute: { type: 'boolean' },
   name: { type: 'string', short: 'n' },
   file: { type: 'string', short: 'f' },
+  lxtspath: { type: 'string', short: 'P' },
   add: { type: 'boolean' },
   markdown: { type: 'boolean' },
   debug: { type: 'boolean' },
@@ -54,9 +57,9 @@ export async function run(argv: string[]): Promise<number> {
   switch (sub) {
     case 'validate': return validate(args, !!v.json);
     case 'show': return show(args, v);
-    case 'get': return get(args, v.file);
-    case 'set': return set(args, v.file, !!v.add);
-    case 'unset': return unset(args, v.file);
+    case 'get': return get(...target(args, v, 'get'));
+    case 'set': return set(...target(args, v, 'set'), !!v.add);
+    case 'unset': return unset(...target(args, v, 'unset'));
     case 'keys': return keys(!!v.markdown);
     case undefined: throw usageError('no subcommand given', 'usage: lxts config validate|show|get|set|unset|keys ... (lxts config --help)');
     default: throw usageError(`unknown subcommand "config ${sub}"`, 'run `lxts config --help`');
@@ -139,19 +142,17 @@ function show(args: string[], v: { json?: boolean; all?: boolean; execute?: bool
   return errors.length ? ExitCode.CONFIG : 0;
 }
 
-function needFile(file: string | undefined, what: string): string {
-  if (file === undefined) {
-    throw new LxtsError(
-      `lxts config ${what} NAME needs container storage, which comes with lxts create`,
-      ExitCode.USAGE,
-      `edit a file directly: lxts config ${what} --file FILE KEY${what === 'set' ? ' VALUE' : ''}`,
-    );
-  }
-  return file;
+/** `--file FILE KEY...`, or `NAME KEY...` for a container's own config (-P for its lxtspath). */
+function target(args: string[], v: { file?: string; lxtspath?: string }, what: string): [string[], string] {
+  if (v.file !== undefined) return [args, v.file];
+  const [name, ...rest] = args;
+  if (!name) throw usageError(`no container NAME or --file given`, `usage: lxts config ${what} NAME KEY${what === 'set' ? ' VALUE' : ''}`);
+  const c = new Container(name, v.lxtspath !== undefined ? { lxtspath: v.lxtspath } : {});
+  if (!c.exists()) throw new LxtsError(`no container named "${name}" in ${c.loc.lxtspath}`, ExitCode.GENERIC, 'see `lxts ls`, or give a file with --file');
+  return [rest, c.paths.config];
 }
 
-function get(args: string[], file: string | undefined): number {
-  const f = needFile(file, 'get');
+function get(args: string[], f: string): number {
   if (args.length !== 1) throw usageError('get takes one KEY', 'usage: lxts config get --file FILE KEY');
   const key = args[0]!;
   const loaded = loadConfig(f);
@@ -190,8 +191,7 @@ function writeAtomic(f: string, text: string): void {
   }
 }
 
-function set(args: string[], file: string | undefined, add: boolean): number {
-  const f = needFile(file, 'set');
+function set(args: string[], f: string, add: boolean): number {
   if (args.length !== 2) throw usageError('set takes KEY and VALUE', 'usage: lxts config set --file FILE KEY VALUE (VALUE "" clears a list key)');
   const [key, value] = args as [string, string];
   const r = checkEntry(key, value);
@@ -216,8 +216,7 @@ function set(args: string[], file: string | undefined, add: boolean): number {
   return 0;
 }
 
-function unset(args: string[], file: string | undefined): number {
-  const f = needFile(file, 'unset');
+function unset(args: string[], f: string): number {
   if (args.length !== 1) throw usageError('unset takes one KEY', 'usage: lxts config unset --file FILE KEY');
   const doc = readDoc(f);
   if (unsetKey(doc, args[0]!) === 0) return 1;

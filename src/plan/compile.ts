@@ -16,6 +16,23 @@ export interface CompileContext {
   stagingDir?: string;
   /** Kill the container when the calling process dies (foreground runs). */
   dieWithParent?: boolean;
+  /**
+   * Mount the container's own cgroup tree read-only at /sys/fs/cgroup (pure cgroup v2 hosts,
+   * with a cgroup namespace: the container sees its own cgroup as the root).
+   */
+  cgroup2Mount?: boolean;
+  /** Detached start: lxts-exec stays as the container's monitor (docs/plan-format.md). */
+  monitor?: MonitorContext;
+}
+
+export interface MonitorContext {
+  /** Runtime dir: monitor.sock, monitor.pid, exit. */
+  dir: string;
+  /** Console log file ('' for none) and the size of the in-memory ring buffer. */
+  consoleLog: string;
+  ringBytes: number;
+  /** Run by the monitor after the container's init exited (clean-up in TypeScript). */
+  onExit?: string[];
 }
 
 const NS_FLAGS: Record<string, number> = {
@@ -42,7 +59,12 @@ export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): Laun
   let cloneFlags = 0;
   for (const n of ns) if (NS_FLAGS[n]) cloneFlags |= NS_FLAGS[n]!;
   if (ctx.dieWithParent) add('PDEATHSIG', 9);
-  if (spec.process.terminal) add('PTY');
+  if (ctx.monitor) {
+    add('MONITOR', ctx.monitor.dir);
+    // A detached container's stdio is its console: a pty the monitor keeps and logs.
+    add('CONSOLE', ctx.monitor.consoleLog, ctx.monitor.ringBytes);
+    if (ctx.monitor.onExit?.length) add('ON_EXIT', ctx.monitor.onExit[0]!, ...ctx.monitor.onExit);
+  } else if (spec.process.terminal) add('PTY');
   add('CLONE', cloneFlags >>> 0);
   add('BARRIER');
   if (ns.has('cgroup')) add('UNSHARE', CLONE.NEWCGROUP);
@@ -52,6 +74,14 @@ export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): Laun
 
   addRootfs(spec, ctx, add);
   addStandardMounts(spec, ns, add);
+  if (ctx.cgroup2Mount && ns.has('cgroup')) {
+    add('MOUNT_IN', 'cgroup2', 'sys/fs/cgroup', 'cgroup2', MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, '');
+  }
+  if (ctx.monitor) {
+    // System containers' init and getty expect the console at /dev/console.
+    add('TOUCH_IN', 'dev/console', octal(0o600));
+    add('CONSOLE_IN', 'dev/console');
+  }
   for (const m of spec.mounts) addUserMount(m, add);
   add('PIVOT_ROOT');
 

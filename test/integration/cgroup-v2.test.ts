@@ -1,5 +1,5 @@
 // cgroup v2 specifics on a real pure-v2 kernel (run in the cgroup2 QEMU guest by
-// scripts/v2vm-tests.sh): the no-internal-process rule. Skipped where no controller is on v2.
+// LXTS_V2VM=1 npm test): the no-internal-process rule. Skipped where no controller is on v2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -97,14 +97,14 @@ test('config get/set/unset --file edit one file, keeping its comments', { timeou
   }
 });
 
-test('config: usage errors, NAME forms not yet available, keys, help', { timeout: 30000 }, () => {
+test('config: usage errors, NAME of a container that does not exist, keys, help', { timeout: 30000 }, () => {
   assert.equal(lxts('config').code, 2);
   assert.equal(lxts('config', 'frobnicate').code, 2);
   assert.equal(lxts('config', 'validate').code, 2);
-  const g = lxts('config', 'get', 'web', 'lxc.uts.name');
-  assert.equal(g.code, 2);
-  assert.match(g.err, /needs container storage, which comes with lxts create/);
-  assert.match(g.err, /--file FILE/);
+  const g = lxts('config', 'get', '-P', '/nonexistent-lxts-path', 'web', 'lxc.uts.name');
+  assert.equal(g.code, 1);
+  assert.match(g.err, /no container named "web" in \/nonexistent-lxts-path/);
+  assert.match(g.err, /--file/);
   const k = lxts('config', 'keys');
   assert.equal(k.code, 0);
   assert.match(k.out, /^lxc\.net\.\[i\]\.type\s+stored\s+/m);

@@ -1,0 +1,176 @@
+// Persistent containers end to end, through the real CLI: a busybox system container is
+// created, started in the background (held by its lxts-exec monitor), inspected, attached
+// to, watched on its console, frozen, stopped and destroyed. Each test uses its own
+// lxtspath and run dir, and leaves the machine as it found it.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync, readFileSync, appendFileSync } from 'node:fs';
+import { lxts as run, machineState, leftovers, tempDir, isRoot, type RunResult } from './helpers/lxts.js';
+import { monitorConsole } from '../../src/monitor-client.js';
+
+const skip = isRoot ? false : 'needs root';
+const T = { timeout: 90000, skip };
+
+interface Env {
+  path: string;
+  rundir: string;
+  lxts(args: string[], timeoutMs?: number): Promise<RunResult>;
+}
+
+/** A fresh lxtspath + run dir; afterwards every container in it is killed and removed. */
+async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
+  const before = machineState();
+  const dir = tempDir('lxts-life-');
+  const rundir = tempDir('lxts-run-');
+  const env: Env = {
+    path: dir.path,
+    rundir: rundir.path,
+    lxts: (args, timeoutMs = 60000) => run([args[0]!, '-P', dir.path, ...args.slice(1)], { env: { ...process.env, LXTS_RUNDIR: rundir.path }, timeoutMs }),
+  };
+  try {
+    await fn(env);
+  } finally {
+    const ls = await env.lxts(['ls', '--json']).catch(() => undefined);
+    for (const c of ls?.code === 0 ? (JSON.parse(ls.stdout) as { name: string }[]) : []) await env.lxts(['destroy', '-f', c.name]).catch(() => undefined);
+    dir.remove();
+    rundir.remove();
+    assert.deepEqual(await leftovers(before, 5000), [], 'the machine is as it was');
+  }
+}
+
+async function createBusybox(env: Env, name: string): Promise<void> {
+  const r = await env.lxts(['create', name, '-t', 'busybox']);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+test('busybox system container: create, start, ls, attach, console, freeze, cgroup, stop, destroy', T, () =>
+  withEnv(async (env) => {
+    await createBusybox(env, 'bb1');
+    assert.ok(existsSync(`${env.path}/bb1/config`) && existsSync(`${env.path}/bb1/rootfs/bin/busybox`));
+
+    const start = await env.lxts(['start', 'bb1']);
+    assert.equal(start.code, 0, start.stderr);
+    const ls = await env.lxts(['ls', '--json']);
+    const rows = JSON.parse(ls.stdout) as { name: string; state: string; pid: number }[];
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.state, 'RUNNING');
+    assert.ok(rows[0]!.pid > 1);
+    const table = await env.lxts(['ls']);
+    assert.match(table.stdout, /^NAME\s+STATE\s+AUTOSTART\s+PID\s+IPV4\s+MEMORY$/m);
+    assert.match(table.stdout, /^bb1\s+RUNNING\s/m);
+
+    // The container's own view: busybox init is PID 1.
+    const ps = await env.lxts(['attach', 'bb1', '--', '/bin/ps', '-o', 'pid,comm']);
+    assert.equal(ps.code, 0, ps.stderr);
+    assert.match(ps.stdout, /^\s*1\s+init$/m);
+    const host = await env.lxts(['attach', 'bb1', '--', '/bin/hostname']);
+    assert.equal(host.stdout.trim(), 'bb1');
+    assert.equal((await env.lxts(['attach', 'bb1', '--', '/bin/sh', '-c', 'exit 9'])).code, 9);
+
+    // The console shows the getty prompt; the client can detach without harm.
+    const { paths } = new (await import('../../src/container.js')).Container('bb1', { lxtspath: env.path, rundir: env.rundir });
+    const sock = await monitorConsole(paths.sock);
+    let seen = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no login prompt on the console; saw ${JSON.stringify(seen)}`)), 15000);
+      sock.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (/login:/.test(seen)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      sock.write('\n');
+    });
+    sock.destroy();
+
+    // info, freeze, live cgroup values.
+    const info = JSON.parse((await env.lxts(['info', 'bb1', '--json'])).stdout) as { state: string; stats: { pids: { current: number } } };
+    assert.equal(info.state, 'RUNNING');
+    assert.ok(info.stats.pids.current >= 2, 'init and getty');
+    assert.equal((await env.lxts(['freeze', 'bb1'])).code, 0);
+    assert.equal(JSON.parse((await env.lxts(['info', 'bb1', '--json'])).stdout).state, 'FROZEN');
+    assert.equal((await env.lxts(['unfreeze', 'bb1'])).code, 0);
+    assert.equal((await env.lxts(['cgroup', 'bb1', 'pids.max', '50'])).code, 0);
+    assert.equal((await env.lxts(['cgroup', 'bb1', 'pids.max'])).stdout.trim(), '50');
+
+    // A clean stop: busybox init halts on SIGUSR1 (lxc.signal.halt in its config).
+    const t0 = Date.now();
+    const stop = await env.lxts(['stop', 'bb1', '-t', '20']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.ok(Date.now() - t0 < 20000, 'stopped within the timeout');
+    assert.equal(JSON.parse((await env.lxts(['info', 'bb1', '--json'])).stdout).state, 'STOPPED');
+
+    const d = await env.lxts(['destroy', 'bb1']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.ok(!existsSync(`${env.path}/bb1`));
+  }));
+
+test('a killed monitor: info tells the truth and stop -k cleans up', T, () =>
+  withEnv(async (env) => {
+    await createBusybox(env, 'bb2');
+    assert.equal((await env.lxts(['start', 'bb2'])).code, 0);
+    const { Container } = await import('../../src/container.js');
+    const c = new Container('bb2', { lxtspath: env.path, rundir: env.rundir });
+    const mon = c.monitorPid();
+    assert.ok(mon, 'monitor pid recorded');
+    process.kill(mon!, 'SIGKILL');
+    // The init dies with its monitor (PDEATHSIG); what is left is the bookkeeping.
+    let info: { state: string; note?: string } = { state: '' };
+    for (let i = 0; i < 50; i++) {
+      info = JSON.parse((await env.lxts(['info', 'bb2', '--json'])).stdout);
+      if (info.state === 'BROKEN') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(info.state, 'BROKEN');
+    assert.match(info.note ?? '', /stop -k/);
+    const stop = await env.lxts(['stop', '-k', 'bb2']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(JSON.parse((await env.lxts(['info', 'bb2', '--json'])).stdout).state, 'STOPPED');
+    assert.equal(c.cgroup(), undefined, 'no cgroup left');
+  }));
+
+test('two concurrent starts: exactly one starts it, the other says it is already running', T, () =>
+  withEnv(async (env) => {
+    await createBusybox(env, 'bb3');
+    const [a, b] = await Promise.all([env.lxts(['start', 'bb3']), env.lxts(['start', 'bb3'])]);
+    const codes = [a.code, b.code].sort();
+    assert.deepEqual(codes, [0, 1], a.stderr + b.stderr);
+    assert.match(a.code === 0 ? b.stderr : a.stderr, /already running/);
+    assert.equal((await env.lxts(['stop', '-k', 'bb3'])).code, 0);
+  }));
+
+test('bad input on the lifecycle commands: clear errors, nothing left behind', T, () =>
+  withEnv(async (env) => {
+    assert.match((await env.lxts(['create', 'a/b', '-t', 'busybox'])).stderr, /invalid container name/);
+    assert.match((await env.lxts(['create', 'x1', '-t', 'nosuch'])).stderr, /unknown template "nosuch"/);
+    assert.match((await env.lxts(['create', 'x1'])).stderr, /no template given/);
+    // A template that fails half-way leaves no directory.
+    const bad = await env.lxts(['create', 'x2', '-t', 'local', '--', '--rootfs', '/nonexistent.tar']);
+    assert.notEqual(bad.code, 0);
+    assert.ok(!existsSync(`${env.path}/x2`), 'rolled back');
+
+    await createBusybox(env, 'bb4');
+    assert.match((await env.lxts(['create', 'bb4', '-t', 'busybox'])).stderr, /already exists/);
+    assert.match((await env.lxts(['attach', 'bb4', '--', 'true'])).stderr, /not running/);
+    assert.match((await env.lxts(['stop', 'bb4'])).stderr, /not running/);
+    assert.match((await env.lxts(['start', 'nosuch'])).stderr, /no container named "nosuch"/);
+    assert.equal((await env.lxts(['start', 'bb4'])).code, 0);
+    assert.match((await env.lxts(['start', 'bb4'])).stderr, /already running/);
+    const d = await env.lxts(['destroy', 'bb4']);
+    assert.notEqual(d.code, 0);
+    assert.match(d.stderr, /is running/);
+    assert.match(d.stderr, /destroy -f/);
+    assert.equal((await env.lxts(['destroy', '-f', 'bb4'])).code, 0);
+    assert.ok(!existsSync(`${env.path}/bb4`));
+
+    // A config with a syntax error names file:line.
+    await createBusybox(env, 'bb5');
+    const cfg = `${env.path}/bb5/config`;
+    const lines = readFileSync(cfg, 'utf8').split('\n').length;
+    appendFileSync(cfg, 'lxc.cap.drop = not_a_capability\n');
+    const s = await env.lxts(['start', 'bb5']);
+    assert.equal(s.code, 3, s.stderr);
+    assert.match(s.stderr, new RegExp(`${cfg.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${lines}`));
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('lxc.cap.drop = not_a_capability\n', ''));
+  }));
