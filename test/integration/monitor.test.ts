@@ -275,6 +275,44 @@ test('console: output drains with nobody attached, the log rotates at 1 MiB', T,
   }
 });
 
+test('system container: busybox init, getty on /dev/console answers through the console socket', T, async (t) => {
+  if (needsRoot(t)) return;
+  const dir = runDir(t);
+  const sysroot = path.join(dir, 'sysroot');
+  makeBusyboxRootfs(sysroot);
+  fs.writeFileSync(path.join(sysroot, 'etc', 'inittab'), '::sysinit:/bin/echo lxts-boot\nconsole::respawn:/bin/getty -n -l /bin/sh 0 console\n');
+  const p = containerPlan(dir, ['/bin/init', 'init'], { console: path.join(dir, 'console.log') });
+  for (const s of p.steps) s.args = s.args.map((a) => (a === rootfs ? sysroot : a));
+  // getty wants /dev/null (lxts's autodev does this for real containers).
+  const rootStep = p.steps.findIndex((s) => s.op === 'ROOT');
+  p.steps.splice(rootStep + 1, 0, { op: 'TOUCH_IN', args: ['dev/null', '666'] }, { op: 'MOUNT_IN', args: ['/dev/null', 'dev/null', '', String(MS.BIND), ''] });
+  const d = await started(t, p);
+  try {
+    const c = await connectMonitor(path.join(dir, 'monitor.sock'), 'console');
+    await c.waitFor('lxts-boot');
+    // getty (after vhangup and reopening /dev/console) runs a shell without a login; it
+    // flushes what was typed before, so wait for the prompt.
+    await c.waitFor('/ # ', 10000);
+    c.sock.write('echo "tty=$(tty) pid=$$"\n');
+    await c.waitFor(/tty=\/dev\/console pid=\d+/, 10000);
+    // Once more: the shell exits, getty is respawned on the console and answers again.
+    const before = c.data().length;
+    c.sock.write('exit\n');
+    // (the old shell redraws its prompt too: wait for the new shell's banner, then its prompt)
+    await until(() => /built-in shell[^]*\/ # /.test(c.data().slice(before)), 10000, 'a second shell');
+    c.sock.write('echo again-$((6*7))\n');
+    await c.waitFor('again-42', 10000);
+    assert.equal(await monitorRequest(path.join(dir, 'monitor.sock'), 'state'), `running ${d.initPid}`);
+    // busybox init halts on SIGUSR1; its reboot(2) in a PID namespace ends it with SIGINT.
+    const stop = await monitorRequest(path.join(dir, 'monitor.sock'), 'stop 10 10000');
+    t.diagnostic(`busybox init halted by SIGUSR1: ${stop}`);
+    assert.match(stop, /^stopped (130|0)$/);
+    await d.exited;
+  } finally {
+    d.cleanup();
+  }
+});
+
 function nsLink(pid: number, ns: string): string {
   return fs.readlinkSync(`/proc/${pid}/ns/${ns}`);
 }
