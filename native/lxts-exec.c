@@ -1908,6 +1908,13 @@ static uint32_t run_parent_steps(const struct plan *plan, struct parent_fds *f, 
   return clone_step;
 }
 
+static void close_from_4(void) {
+  if (syscall(SYS_close_range, 4U, ~0U, 0U) == 0) return;
+  long max = sysconf(_SC_OPEN_MAX);
+  if (max < 0 || max > 1 << 20) max = 1 << 20;
+  for (int fd = 4; fd < max; fd++) (void)close(fd); // EBADF expected
+}
+
 // A closed 0/1/2 would be taken by our pipes and then clobbered by the pty dup2s.
 static void ensure_stdio(void) {
   for (int fd = 0; fd < 3; fd++)
@@ -1941,6 +1948,12 @@ int main(int argc, char **argv) {
     describe_step(&plan.steps[bad - 1], NULL, what, sizeof what);
     monitor_fail(bad, what);
   }
+
+  // A detached monitor lives for the container's life: it must not keep open a pipe its
+  // caller inherited from further up (someone waiting for EOF on it would wait forever).
+  // Nothing of ours is open above fd 3 yet.
+  for (uint32_t i = 0; i < plan.count; i++)
+    if (plan.steps[i].op == OP_MONITOR) close_from_4();
 
   struct parent_fds f = {-1, -1, -1, -1, -1, -1};
   unsigned long flags = 0;

@@ -109,6 +109,8 @@ test('detached: survives the caller, runtime files, state, kill, bad requests', 
     assert.ok(alive(d.monitorPid) && alive(d.initPid));
     assert.equal(fs.readFileSync(`/proc/${d.monitorPid}/comm`, 'utf8'), 'lxts-exec\n');
     for (const pid of [d.monitorPid, d.initPid]) assert.equal(fs.readlinkSync(`/proc/${pid}/fd/1`), '/dev/null');
+    // A stray descriptor the caller passed (fd 4) was closed: its other end saw EOF.
+    await d.strayClosed;
     // Its own session, cwd /.
     assert.equal(fs.readFileSync(`/proc/${d.monitorPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[3], String(d.monitorPid));
     assert.equal(fs.readlinkSync(`/proc/${d.monitorPid}/cwd`), '/');

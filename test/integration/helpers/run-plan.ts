@@ -162,6 +162,8 @@ export interface Detached {
   reports: string[];
   /** Resolves when the monitor exits (with its exit code). */
   exited: Promise<number | null>;
+  /** Resolves when nobody holds the stray fd 4 the monitor was given any more. */
+  strayClosed: Promise<void>;
   /** SIGKILL the container's init and the monitor if still there (by PID only). */
   cleanup(): void;
 }
@@ -171,8 +173,13 @@ export interface Detached {
  * `g` after `pid`, and fd 3 closed as soon as `exec` arrives. Rejects on an `error` report.
  */
 export function startDetached(plan: LaunchPlan, timeoutMs = 10000): Promise<Detached> {
-  const proc = spawn(EXECUTOR, [], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] as StdioOptions, detached: true });
+  // fd 4: a descriptor the caller leaks by mistake, which a detached monitor must not keep.
+  const proc = spawn(EXECUTOR, [], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] as StdioOptions, detached: true });
   const sock = proc.stdio[3] as Duplex;
+  const stray = proc.stdio[4] as Duplex;
+  stray.on('error', () => {});
+  stray.resume();
+  const strayClosed = new Promise<void>((resolve) => stray.on('close', () => resolve()));
   const reports: string[] = [];
   let initPid: number | undefined;
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -201,7 +208,7 @@ export function startDetached(plan: LaunchPlan, timeoutMs = 10000): Promise<Deta
         } else if (line === 'exec') {
           clearTimeout(timer);
           sock.destroy(); // the caller goes away; the monitor must stay
-          resolve({ monitorPid: proc.pid!, initPid: initPid!, reports, exited, cleanup });
+          resolve({ monitorPid: proc.pid!, initPid: initPid!, reports, exited, strayClosed, cleanup });
         } else if (line.startsWith('error ')) {
           clearTimeout(timer);
           cleanup();
