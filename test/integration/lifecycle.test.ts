@@ -174,3 +174,25 @@ test('bad input on the lifecycle commands: clear errors, nothing left behind', T
     assert.match(s.stderr, new RegExp(`${cfg.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:${lines}`));
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('lxc.cap.drop = not_a_capability\n', ''));
   }));
+
+test('a Debian system container boots its real init, runs attach, and stops cleanly on the halt signal', { timeout: 900000, skip: process.env.LXTS_SKIP_SLOW === '1' ? 'LXTS_SKIP_SLOW=1' : skip }, () =>
+  withEnv(async (env) => {
+    // debootstrap the first time (about a minute), from /var/cache/lxts afterwards.
+    const c = await env.lxts(['create', 'deb', '-t', 'debian'], 850000);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal((await env.lxts(['start', 'deb'])).code, 0);
+    const v = await env.lxts(['attach', 'deb', '--', 'cat', '/etc/debian_version']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /^12\.\d+/);
+    // Its init is sysvinit's, as PID 1 of the container.
+    const init = await env.lxts(['attach', 'deb', '--', 'cat', '/proc/1/cmdline']);
+    assert.match(init.stdout, /init/);
+    const t0 = Date.now();
+    const stop = await env.lxts(['stop', 'deb', '-t', '30'], 60000);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.ok(Date.now() - t0 < 30000, `stopped in ${Date.now() - t0} ms`);
+    // A clean halt (SIGPWR -> init 0 -> reboot(HALT)), not the SIGKILL after the timeout.
+    assert.doesNotMatch(stop.stderr, /status 137/);
+    assert.equal(JSON.parse((await env.lxts(['info', 'deb', '--json'])).stdout).state, 'STOPPED');
+    assert.equal((await env.lxts(['destroy', 'deb'])).code, 0);
+  }));
