@@ -47,10 +47,19 @@ export interface CapabilitySpec {
 }
 
 export interface RootfsSpec {
-  /** A directory on the host, or the embedded `host` template assembled in memory. */
-  kind: 'dir' | 'host';
+  /**
+   * A directory on the host, the embedded `host` template assembled in memory, or an
+   * overlayfs of `upper` on `lower` mounted inside the container's mount namespace only.
+   */
+  kind: 'dir' | 'host' | 'overlay';
   /** Directory path (kind dir). */
   path?: string;
+  /** kind overlay: the read-only layers, topmost first (overlayfs lowerdir order). */
+  lower?: string[];
+  /** kind overlay: the writable layer (LXC: <dir>/overlay/delta or <dir>/delta0). */
+  upper?: string;
+  /** kind overlay: overlayfs workdir, on the same filesystem as upper (LXC: dirname(upper)/work). */
+  work?: string;
   readonly: boolean;
 }
 
@@ -69,6 +78,11 @@ export interface ContainerSpec {
   readonlyPaths: string[];
   sysctls: Record<string, string>;
   resources: CgroupResources;
+  /**
+   * seccomp: 'default' refuses superblock remounts, which without a user namespace would
+   * reach the host's filesystem (src/security/seccomp.ts); 'unconfined' installs nothing.
+   */
+  seccomp: 'default' | 'unconfined';
 }
 
 export const DEFAULT_ENV = [
@@ -122,5 +136,6 @@ export function defaultSpec(name: string, args: string[]): ContainerSpec {
     readonlyPaths: [...DEFAULT_READONLY_PATHS],
     sysctls: {},
     resources: {},
+    seccomp: 'default',
   };
 }

@@ -24,6 +24,7 @@ const OPTIONS = {
   sysctl: { type: 'string', multiple: true },
   share: { type: 'string', multiple: true },
   'read-only': { type: 'boolean' },
+  seccomp: { type: 'string' },
   tty: { type: 'boolean', short: 't' },
   'no-tty': { type: 'boolean', short: 'T' },
   'dry-run': { type: 'boolean' },
@@ -55,6 +56,7 @@ const HELP = helpText(
     ['--sysctl KEY=VALUE', 'namespaced sysctl, e.g. net.ipv4.ip_forward=1 (repeatable)'],
     ['--share NS', 'share the host\'s namespace NS: net, ipc, uts, pid, cgroup (repeatable)'],
     ['--read-only', 'mount the root filesystem read-only'],
+    ['--seccomp default|unconfined', 'default: refuse superblock remounts (they would reach the host\'s filesystem)'],
     ['-t, --tty / -T, --no-tty', 'force / refuse a pty (default: a pty when stdin is a terminal)'],
     ...RESOURCE_HELP,
     ['--dry-run', 'print the LaunchPlan instead of running it (--json for JSON)'],
@@ -95,6 +97,10 @@ export function specFromFlags(v: Values, command: string[]): ContainerSpec {
   if (v.hostname !== undefined) spec.hostname = hostname(v.hostname);
   if (v.rootfs !== undefined) spec.rootfs = { kind: 'dir', path: checkRootfs(v.rootfs), readonly: false };
   spec.rootfs.readonly = !!v['read-only'];
+  if (v.seccomp !== undefined) {
+    if (v.seccomp !== 'default' && v.seccomp !== 'unconfined') throw usageError(`--seccomp takes default or unconfined, got "${v.seccomp}"`);
+    spec.seccomp = v.seccomp;
+  }
   for (const kv of v.env ?? []) {
     if (!/^[^=]+=/.test(kv)) throw usageError(`--env needs KEY=VALUE, got "${kv}"`);
     const key = kv.slice(0, kv.indexOf('=') + 1);

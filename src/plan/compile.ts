@@ -6,6 +6,7 @@ import type { LaunchPlan, PlanStep } from './encode.js';
 import { CLONE, MS, RLIMIT } from './ops.js';
 import type { OpName } from './ops.js';
 import { capabilityMask, CAPABILITIES, maskToNames } from '../security/capabilities.js';
+import { defaultFilter, encodeFilter } from '../security/seccomp.js';
 import { hostTemplateEtcFiles, type HostLayout } from '../template/host-layout.js';
 import { LxtsError, ExitCode } from '../errors.js';
 
@@ -100,6 +101,9 @@ export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): Laun
 
   const caps = capabilityMask(spec.capabilities);
   add('CAPBSET', caps);
+  // Installed while this process still holds CAP_SYS_ADMIN (no no_new_privs needed); it
+  // filters only mount(2), so the steps after it are unaffected.
+  if (spec.seccomp === 'default') add('SECCOMP', encodeFilter(defaultFilter()));
   add('SETUSER', spec.process.uid, spec.process.gid, ...spec.process.additionalGids);
   add('CHDIR', spec.process.cwd);
   add('CAPS', caps);
@@ -123,6 +127,15 @@ function addRootfs(spec: ContainerSpec, ctx: CompileContext, add: Add): void {
     add('ROOT', path);
     return;
   }
+  if (spec.rootfs.kind === 'overlay') {
+    // The overlay is mounted on the staging dir inside the child's own mount namespace (made
+    // private just before): the host's mount table never sees it and nothing needs unmounting.
+    const staging = ctx.stagingDir;
+    if (!staging) throw new Error('compilePlan: the overlay rootfs needs stagingDir');
+    add('MOUNT', 'overlay', staging, 'overlay', 0, overlayMountData(spec.rootfs));
+    add('ROOT', staging);
+    return;
+  }
   const layout = ctx.hostLayout;
   const staging = ctx.stagingDir;
   if (!layout || !staging) throw new Error('compilePlan: the host rootfs needs hostLayout and stagingDir');
@@ -143,6 +156,18 @@ function addRootfs(spec: ContainerSpec, ctx: CompileContext, add: Add): void {
     add('MOUNT_IN', '', 'etc/' + f, '', MS.REMOUNT | MS.BIND | MS.RDONLY, '');
   }
   for (const d of layout.etcDirBinds) roBind(add, '/etc/' + d, 'etc/' + d, 0o755, false);
+}
+
+/** overlayfs mount data: lowerdir=L1:L2,upperdir=U,workdir=W (L1 topmost). */
+export function overlayMountData(r: { lower?: string[]; upper?: string; work?: string }): string {
+  const lower = r.lower ?? [];
+  if (!lower.length || !r.upper || !r.work) throw new LxtsError('an overlay rootfs needs at least one lower dir, an upper dir and a work dir', ExitCode.CONFIG);
+  for (const p of [...lower, r.upper, r.work]) {
+    if (!p.startsWith('/')) throw new LxtsError(`overlay rootfs path "${p}" must be absolute`, ExitCode.CONFIG);
+    // ',' separates mount options and ':' lower layers; overlayfs's backslash escapes are not worth the risk.
+    if (/[,:\\]/.test(p)) throw new LxtsError(`overlay rootfs path "${p}" contains ",", ":" or "\\", which overlayfs mount options cannot take`, ExitCode.CONFIG);
+  }
+  return `lowerdir=${lower.join(':')},upperdir=${r.upper},workdir=${r.work}`;
 }
 
 function roBind(add: Add, src: string, target: string, mode: number, rec: boolean): void {

@@ -119,6 +119,25 @@ test('the capability bounding set lacks the dropped capabilities', { ...T, skip 
     assert.equal((BigInt('0x' + added.stdout.trim().split(/\s+/)[1]) >> 25n) & 1n, 1n, 'sys_time added back');
   }));
 
+test('a superblock remount is refused (it would reach the host\'s filesystem); bind remounts work', { ...T, skip }, () =>
+  clean(async () => {
+    const rootfs = tempDir('lxts-ro-');
+    try {
+      makeBusyboxRootfs(rootfs.path);
+      // The rootfs dir lives on the host's filesystem: `remount,ro /` without MS_BIND would
+      // make that filesystem read-only for the host too.
+      const r = await lxts(['execute', '--rootfs', rootfs.path, '--', '/bin/sh', '-c', 'mount -o remount,ro / 2>&1 && echo remounted || echo refused; mount -o remount,bind,ro /tmp 2>/dev/null; mount -o bind /tmp /mnt && mount -o remount,bind,ro /mnt && echo bind-ro-ok; grep Seccomp: /proc/self/status']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /refused/);
+      assert.match(r.stdout, /bind-ro-ok/);
+      assert.match(r.stdout, /Seccomp:\s+2/);
+      // The host's filesystem under the rootfs is still writable.
+      writeFileSync(rootfs.path + '/probe', 'x');
+    } finally {
+      rootfs.remove();
+    }
+  }));
+
 test('user, cwd, no_new_privs and ulimits apply', { ...T, skip }, () =>
   clean(async () => {
     const r = await sh('id -u; id -g; pwd; grep NoNewPrivs /proc/self/status; ulimit -n', ['--user', '65534:65534', '--cwd', '/tmp', '--no-new-privs', '--ulimit', 'nofile=123']);
