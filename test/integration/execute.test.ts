@@ -169,10 +169,12 @@ test('--init runs the command as PID 2 under a minimal init, killed-by-signal st
 test('Ctrl-C (SIGINT to the foreground process group) ends the command: 130, nothing left', { ...T, skip }, () =>
   clean(async () => {
     let pgid = 0;
+    const others = new Set(machineState().execs);
     const run = lxts(['execute', '--', '/bin/sleep', '100'], { onSpawn: (p) => (pgid = p) });
-    // Wait for the container to be running: its sleep appears as a child of lxts-exec.
+    // Wait for the container to be running: our executor appears (other lxts-exec
+    // processes on the machine are not ours).
     const deadline = Date.now() + 10000;
-    while (Date.now() < deadline && machineState().execs.length === 0) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && !machineState().execs.some((p) => !others.has(p))) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
     process.kill(-pgid, 'SIGINT');
     const r = await run;
