@@ -24,12 +24,16 @@ const COMMANDS: Record<string, Command> = {
   unfreeze: { summary: 'thaw a frozen container', load: () => import('./unfreeze.js') },
   cgroup: { summary: 'read or set a cgroup value of a running container', load: () => import('./cgroup.js') },
   destroy: { summary: 'destroy a container (its config and rootfs)', load: () => import('./destroy.js') },
+  copy: { summary: 'copy a container: full, --snapshot (overlay) or --ephemeral (destroyed on stop)', load: () => import('./copy.js') },
+  snapshot: { summary: 'take, list, restore and destroy snapshots of a container', load: () => import('./snapshot.js') },
   top: { summary: 'live CPU, memory, processes and block I/O of running containers', load: () => import('./top.js') },
   monitor: { summary: 'print container state changes as they happen', load: () => import('./monitor.js') },
   autostart: { summary: 'start (or stop) the lxc.start.auto containers, by order and delay', load: () => import('./autostart.js') },
   internal: { summary: '(used by container monitors)', load: () => import('./internal.js') },
   check: { summary: 'show what this host supports (namespaces, cgroup layout, executor)', load: () => import('./check.js') },
   demo: { summary: 'partition one CPU between containers by cgroup weight, live (default 75/25)', load: () => import('./demo.js') },
+  ps: { summary: 'show containers\' processes with host and container PIDs side by side (--tree)', load: () => import('./ps.js') },
+  serve: { summary: 'serve the REST API and the live web dashboard (default http://127.0.0.1:8080/)', load: () => import('./serve.js') },
 };
 
 const VERSION = '0.1.0';
@@ -85,7 +89,10 @@ export function reportError(err: unknown, debug: boolean): number {
   const e = err as NodeJS.ErrnoException & { file?: string };
   // Errors from the cgroup layer and the like carry a clear message already.
   if (e && typeof e.message === 'string' && (e.name === 'CgroupError' || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')) {
-    process.stderr.write(`lxts: ${e.message}\n`);
+    // parseArgs explains itself over several lines: the first says what is wrong.
+    const [first, ...more] = e.message.split('\n');
+    process.stderr.write(`lxts: ${first}\n`);
+    if (more.length) process.stderr.write(`  ${more.filter((l) => l.startsWith('To ')).join(' ') || 'see --help'}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + '\n');
     return e.name === 'CgroupError' ? ExitCode.START_FAILED : ExitCode.USAGE;
   }

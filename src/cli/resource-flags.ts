@@ -1,6 +1,6 @@
 // CLI resource flags (docker/podman names where they exist) -> CgroupResources.
 import type { CgroupResources } from '../cgroup/index.js';
-import { parseSize } from '../cgroup/index.js';
+import { parseSize, detectCgroupHost } from '../cgroup/index.js';
 import { usageError } from '../errors.js';
 import { intOption, type Options } from './args.js';
 
@@ -61,16 +61,20 @@ export function resourcesFromFlags(v: Values): CgroupResources {
     const i = kv.indexOf('=');
     if (i <= 0) throw usageError(`--cgroup needs KEY=VALUE, got "${kv}"`);
     const key = kv.slice(0, i).trim();
-    // Which cgroup version a raw key belongs to is the cgroup layer's call; "2" here
-    // means "as written", and the layer maps or rejects it with a message naming the key.
-    (r.raw ??= []).push({ version: guessVersion(key), key, value: kv.slice(i + 1) });
+    // A raw key from the command line means "this file, on this host": its version is the
+    // one serving its controller here (v1-only names are v1 anywhere; the cgroup layer maps
+    // or rejects a key of the other version with a message naming it).
+    (r.raw ??= []).push({ version: keyVersion(key), key, value: kv.slice(i + 1) });
   }
   return r;
 }
 
 const V1_ONLY = /^(cpu\.shares|cpu\.cfs_|cpuacct\.|memory\.(limit_in_bytes|soft_limit|memsw|kmem|swappiness|oom_control)|blkio\.|freezer\.|devices\.)/;
-function guessVersion(key: string): 1 | 2 {
-  return V1_ONLY.test(key) ? 1 : 2;
+function keyVersion(key: string): 1 | 2 {
+  if (V1_ONLY.test(key)) return 1;
+  const controller = key.split('.')[0]!;
+  const served = detectCgroupHost().controllers[controller === 'io' ? 'blkio' : controller] ?? detectCgroupHost().controllers[controller];
+  return served?.version === 1 ? 1 : 2;
 }
 
 function size(flag: string, s: string): number {

@@ -47,14 +47,38 @@ export interface MachineState {
   execs: number[];
 }
 
+/**
+ * The cgroup path of `pid` that tells whose it is: the memory controller's on v1/hybrid hosts
+ * (each session of a shared machine has its own), else the v2 one.
+ */
+function ownerPath(pid: number | 'self'): string | undefined {
+  try {
+    const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+    const l = lines.find((x) => /^\d+:memory:/.test(x)) ?? lines.find((x) => x.startsWith('0::'));
+    return l?.slice(l.indexOf(':', l.indexOf(':') + 1) + 1);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What lxts leaves on the machine: mounts, lxts cgroup dirs, lxts-exec processes. Things of
+ * other sessions on a shared machine (another memory cgroup) are not counted.
+ */
 export function machineState(): MachineState {
+  const mine = ownerPath('self') ?? '/';
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').map((l) => l.split(' ').slice(3, 5).join(' ')).sort();
-  const lxtsCgroups = spawnSync('find', ['/sys/fs/cgroup', '-maxdepth', '7', '-type', 'd', '-name', '*lxts*'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).sort();
+  const lxtsCgroups = spawnSync('find', ['/sys/fs/cgroup', '-maxdepth', '7', '-type', 'd', '-name', '*lxts*'], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .filter(Boolean)
+    .filter((d) => !/\/memory\//.test(d) || d.includes(`/memory${mine === '/' ? '/' : mine + '/'}`))
+    .sort();
   const execs = readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .filter((p) => {
       try {
-        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'lxts-exec';
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'lxts-exec' && (ownerPath(Number(p)) ?? '').startsWith(mine);
       } catch {
         return false;
       }
