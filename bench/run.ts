@@ -1,20 +1,24 @@
 // npm run bench [-- [--quick] [--no-doc] [--runs N] [BENCH...]]
 //
 // Runs every benchmark (or the ones named), prints the results, and rewrites each benchmark's
-// section of docs/benchmarks.md. Benchmarks: startup (issue 2), demo (issue 3).
+// section of docs/benchmarks.md. Benchmarks: startup (issue 2), demo (issue 3), idle-memory and cycle (issue 4).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DOC, log, writeSection } from './lib.js';
 import { startupBench } from './startup.js';
 import { demoBench } from './demo.js';
+import { idleMemoryBench } from './idle-memory.js';
+import { cycleBench } from './cycle.js';
 
-const BENCHES = ['startup', 'demo'] as const;
+const BENCHES = ['startup', 'demo', 'idle-memory', 'cycle'] as const;
 type Bench = (typeof BENCHES)[number];
-const ALIASES: Record<string, Bench> = { startup: 'startup', start: 'startup', demo: 'demo', 'demo-precision': 'demo', precision: 'demo' };
+const ALIASES: Record<string, Bench> = { startup: 'startup', start: 'startup', demo: 'demo', 'demo-precision': 'demo', precision: 'demo', 'idle-memory': 'idle-memory', memory: 'idle-memory', cycle: 'cycle' };
 
 const USAGE = `usage: npm run bench -- [--quick] [--no-doc] [--runs N] [--duration SEC] [${BENCHES.join('|')} ...]
   startup     start latency of a /bin/true container: lxts CLI and library vs unshare, crun, runc
   demo        75/25 CPU split precision of \`lxts demo\` vs LXC (lxc-execute) when installed
-  --quick     short run (startup: 15 runs; demo: 5 s)
+  idle-memory host-side RSS/PSS per idle busybox container (lxts-exec monitor vs LXC's monitor)
+  cycle       start+stop cycle of a busybox container: lxts CLI and library vs lxc-start/lxc-stop
+  --quick     short run (startup: 15 runs; demo: 5 s; idle-memory: 5 containers; cycle: 10 cycles)
   --runs N    startup: measured runs per subject (default 50)
   --duration S  demo: seconds per measurement (default 20)
   --no-doc    print only; do not rewrite docs/benchmarks.md
@@ -64,6 +68,14 @@ async function main(argv: string[]): Promise<number> {
         const r = await demoBench({ durationSec: duration ?? (quick ? 5 : 20), quick, args: argv });
         process.stdout.write(`\nDemo precision:\n${r.table}\n`);
         if (doc) writeSection('demo', r.markdown);
+      } else if (b === 'idle-memory') {
+        const r = await idleMemoryBench({ count: quick ? 5 : 20, settleMs: quick ? 1000 : 3000, args: argv });
+        process.stdout.write(`\nHost-side memory per idle container:\n${r.table}\n`);
+        if (doc) writeSection('idle-memory', r.markdown);
+      } else if (b === 'cycle') {
+        const r = await cycleBench({ runs: runs ?? (quick ? 10 : 40), warmup: quick ? 2 : 3, passes: quick ? 2 : 4, args: argv });
+        process.stdout.write(`\nStart+stop cycle (ms):\n${r.table}\n`);
+        if (doc) writeSection('cycle', r.markdown);
       }
     } catch (e) {
       failed++;

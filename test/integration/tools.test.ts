@@ -30,8 +30,17 @@ async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
   try {
     await fn(env);
   } finally {
-    const ls = await env.lxts(['ls', '--json']).catch(() => undefined);
-    for (const c of ls?.code === 0 ? (JSON.parse(ls.stdout) as { name: string }[]) : []) await env.lxts(['destroy', '-f', c.name]).catch(() => undefined);
+    // Through the library, so that a broken CLI cannot leave containers running.
+    const { Container } = await import('../../src/container.js');
+    for (const c of Container.list({ lxtspath: dir.path, rundir: rundir.path })) {
+      await c.destroy({ force: true }).catch(async () => {
+        // Last resort: the monitors this test started, by PID (init dies with its monitor).
+        const pid = c.monitorPid();
+        if (pid) process.kill(pid, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, 200));
+        await c.cleanupAfterStop(true).catch(() => undefined);
+      });
+    }
     dir.remove();
     rundir.remove();
     assert.deepEqual(await leftovers(before, 5000), [], 'the machine is as it was');
