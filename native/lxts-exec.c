@@ -1015,6 +1015,7 @@ static struct {
   int listen_fd;
   int files;        // monitor.sock and monitor.pid exist and are ours to remove
   int stopping;     // a `stop` was requested
+  int skip_on_exit; // a `stop ... noexit` was requested: the caller cleans up
   int64_t deadline; // CLOCK_MONOTONIC ms at which `stop` escalates to SIGKILL; 0 = none
   char **on_exit;   // ON_EXIT file, argv0, argv..., NULL (copied: the plan is freed)
   int console;      // CONSOLE given
@@ -1374,10 +1375,10 @@ static int parse_signo(const char *s, uint32_t *sig) {
   return s && parse_u32(s, 10, sig) == 0 && *sig < NSIG ? 0 : -1;
 }
 
-static void request_stop(struct client *c, const char *sigs, const char *ms) {
+static void request_stop(struct client *c, const char *sigs, const char *ms, const char *opt) {
   uint32_t sig, timeout;
-  if (parse_signo(sigs, &sig) < 0 || !ms || parse_u32(ms, 10, &timeout) < 0) {
-    client_line(c, "error usage: stop <signo> <timeout_ms>");
+  if (parse_signo(sigs, &sig) < 0 || !ms || parse_u32(ms, 10, &timeout) < 0 || (opt && strcmp(opt, "noexit") != 0)) {
+    client_line(c, "error usage: stop <signo> <timeout_ms> [noexit]");
     client_drop(c);
     return;
   }
@@ -1391,6 +1392,10 @@ static void request_stop(struct client *c, const char *sigs, const char *ms) {
   int64_t dl = now_ms() + timeout;
   if (!MON.deadline || dl < MON.deadline) MON.deadline = dl ? dl : 1;
   MON.stopping = 1;
+  // `noexit`: the caller waits for `stopped` and cleans up itself, faster than the ON_EXIT
+  // hook could (it would start a Node.js process); a container that ends on its own still
+  // gets the hook.
+  if (opt) MON.skip_on_exit = 1;
   c->kind = CL_WAIT; // `stopped <code>` comes from mon_finish
 }
 
@@ -1412,8 +1417,8 @@ static void client_request(struct client *c, const char *extra, size_t extra_len
       client_line(c, "error kill: %s", strerror(errno));
     else
       client_line(c, "ok");
-  } else if (strcmp(cmd, "stop") == 0 && nw == 3) {
-    request_stop(c, w[1], w[2]);
+  } else if (strcmp(cmd, "stop") == 0 && (nw == 3 || nw == 4)) {
+    request_stop(c, w[1], w[2], nw == 4 ? w[3] : NULL);
     return;
   } else if (strcmp(cmd, "wait") == 0 && nw == 1) {
     c->kind = CL_WAIT;
@@ -1544,7 +1549,7 @@ static void mon_finish(int code) {
 // ON_EXIT: fork+exec with LXTS_EXIT_CODE and LXTS_CONTAINER_PID added to our environment,
 // in its own process group so a timeout kills whatever it started too.
 static void run_on_exit(int code) {
-  if (!MON.on_exit) return;
+  if (!MON.on_exit || MON.skip_on_exit) return;
   pid_t pid = raw_clone(0);
   if (pid < 0) return;
   if (pid == 0) {

@@ -326,14 +326,16 @@ export class Container {
       const monitor = this.monitorPid();
       let code: number | null = null;
       try {
-        const reply = await monitorRequest(this.paths.sock, `stop ${sig} ${timeoutMs}`, timeoutMs + 10000);
+        // noexit: the monitor skips its post-stop hook; the clean-up below does its work
+        // without starting another Node.js process.
+        const reply = await monitorRequest(this.paths.sock, `stop ${sig} ${timeoutMs} noexit`, timeoutMs + 10000);
         const m = /^stopped (\d+)/.exec(reply);
         if (m) code = Number(m[1]);
       } catch (e) {
         if (!(e instanceof MonitorUnreachable)) throw e;
       }
-      // The monitor runs post-stop (cgroup removal) before it exits: wait for it so that
-      // `lxts stop` returns with everything gone.
+      // Wait for the monitor to be gone (it releases the runtime names first) so that
+      // `lxts stop` returns with nothing of the run left.
       if (monitor) await waitForExit(monitor, 15000);
       await this.cleanupAfterStop(false);
       return { code };
