@@ -5,6 +5,7 @@ import { lstatSync, readlinkSync, mkdirSync, writeFileSync, chmodSync, openSync,
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { LxtsError } from '../errors.js';
+import { commandLine } from '../config/lxc-values.js';
 
 export function throwIfAborted(signal: AbortSignal | undefined, what = 'template'): void {
   if (signal?.aborted) throw new LxtsError(`${what} interrupted`, 130);
@@ -163,30 +164,16 @@ export function quoteWord(a: string): string {
     .join(`"'"`);
 }
 
-/** Split a command line the way the LXC config reader does (used by tests and local metadata). */
+/**
+ * Split a command line the way the LXC config reader does (used by tests and local metadata).
+ * The one implementation is the config reader's; an unbalanced quote is an LxtsError here.
+ */
 export function splitCommand(v: string): string[] {
-  const args: string[] = [];
-  let cur = '';
-  let inArg = false;
-  let quote: string | undefined;
-  for (const ch of v) {
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      inArg = true;
-    } else if (ch === ' ' || ch === '\t') {
-      if (inArg) args.push(cur);
-      cur = '';
-      inArg = false;
-    } else {
-      cur += ch;
-      inArg = true;
-    }
+  try {
+    return commandLine(v);
+  } catch (e) {
+    throw new LxtsError((e as Error).message);
   }
-  if (inArg) args.push(cur);
-  return args;
 }
 
 export type Compression = 'none' | 'gzip' | 'xz' | 'zstd' | 'bzip2';
