@@ -16,6 +16,8 @@ import { LxtsError, ExitCode } from './errors.js';
 import { validateName } from './names.js';
 import type { ContainerSpec } from './spec.js';
 import { TEMPLATES } from './template/index.js';
+import { prepareRootfs } from './storage/overlay.js';
+import { assertNoDependents, unregisterFromOrigin } from './storage/copy.js';
 
 export type ContainerState = 'STOPPED' | 'RUNNING' | 'STOPPING' | 'FROZEN' | 'BROKEN';
 
@@ -259,6 +261,7 @@ export class Container {
       if (st.state !== 'STOPPED' && st.state !== 'BROKEN') throw new LxtsError(`container "${this.name}" is already running (pid ${st.pid})`, ExitCode.GENERIC);
       if (st.state === 'BROKEN') await this.cleanupAfterStop(true);
       const { spec, stored, warnings } = this.loadSpec('start');
+      prepareRootfs(spec);
       mkdirSync(this.paths.run, { recursive: true, mode: 0o700 });
       for (const f of [this.paths.exit, this.paths.runtime]) rmSync(f, { force: true });
       const plan = compileForHost(spec, {
@@ -312,6 +315,7 @@ export class Container {
       if (st.state === 'STOPPED') throw new LxtsError(`container "${this.name}" is not running`, ExitCode.GENERIC);
       if (st.state === 'BROKEN') {
         await this.cleanupAfterStop(true);
+        await destroyIfEphemeral(this);
         return { code: null };
       }
       const { stored } = this.loadSpec('start');
@@ -338,6 +342,7 @@ export class Container {
       // `lxts stop` returns with nothing of the run left.
       if (monitor) await waitForExit(monitor, 15000);
       await this.cleanupAfterStop(false);
+      await destroyIfEphemeral(this);
       return { code };
     } finally {
       lock.release();
@@ -448,7 +453,7 @@ export class Container {
     try {
       const { spec, stored } = this.loadSpec('start');
       hostname = spec.hostname;
-      rootfs = spec.rootfs.path ?? null;
+      rootfs = spec.rootfs.kind === 'overlay' ? `overlay:${spec.rootfs.lower?.join(':')}:${spec.rootfs.upper}` : spec.rootfs.path ?? null;
       autostart = stored.start.auto;
     } catch {
       /* a broken config still lists */
@@ -478,6 +483,7 @@ export class Container {
 
   async destroy(opts: { force?: boolean } = {}): Promise<void> {
     this.requireExists();
+    assertNoDependents(this, 'destroy');
     if (await this.isRunning()) {
       if (!opts.force) throw new LxtsError(`container "${this.name}" is running`, ExitCode.GENERIC, `stop it first, or use \`lxts destroy -f ${this.name}\``);
       await this.stop({ kill: true });
@@ -485,6 +491,7 @@ export class Container {
     const lock = await this.lock();
     try {
       await this.cleanupAfterStop(true);
+      unregisterFromOrigin(this);
       removeTree(this.paths.dir);
     } finally {
       lock.release();
@@ -511,11 +518,40 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
 export async function postStop(name: string, opts: Partial<Locations>): Promise<void> {
   const c = new Container(name, opts);
   c.cgroup()?.destroy();
+  await destroyIfEphemeral(c);
   for (const f of [c.paths.runtime]) {
     try {
       unlinkSync(f);
     } catch {
       /* gone */
     }
+  }
+}
+
+/**
+ * lxc.ephemeral = 1 (lxts copy --ephemeral): the container goes with its run. Called after
+ * a run ended, by post-stop (init exited on its own) and by stop(); a no-op once it is gone.
+ */
+async function destroyIfEphemeral(c: Container): Promise<void> {
+  let ephemeral = false;
+  try {
+    ephemeral = c.loadSpec('start').stored.ephemeral === true;
+  } catch {
+    /* no (more) or broken config: keep what there is */
+  }
+  if (ephemeral && liveDependentsSafe(c)) {
+    unregisterFromOrigin(c);
+    removeTree(c.paths.dir);
+  }
+}
+
+/** An ephemeral container that others were copied from is kept (their lower layer). */
+function liveDependentsSafe(c: Container): boolean {
+  try {
+    assertNoDependents(c, 'destroy');
+    return true;
+  } catch (e) {
+    process.stderr.write(`lxts: ephemeral ${c.name} kept: ${(e as Error).message}\n`);
+    return false;
   }
 }

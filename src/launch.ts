@@ -15,7 +15,8 @@ import { ContainerCgroup, detectCgroupHost } from './cgroup/index.js';
 import { LxtsError, ExitCode } from './errors.js';
 
 export const RUN_DIR = process.env.LXTS_RUNDIR ?? '/run/lxts';
-const STAGING_DIR = RUN_DIR + '/.staging';
+/** An empty host dir that in-memory and overlay roots are mounted on, inside the child's mount namespace only. */
+export const STAGING_DIR = RUN_DIR + '/.staging';
 
 export function executorPath(): string {
   if (process.env.LXTS_EXEC) return process.env.LXTS_EXEC;
@@ -45,6 +46,7 @@ export function compileForHost(spec: ContainerSpec, extra: Partial<CompileContex
     ctx.hostLayout = probeHostLayout();
     ctx.stagingDir = STAGING_DIR;
   }
+  if (spec.rootfs.kind === 'overlay') ctx.stagingDir = STAGING_DIR;
   return compilePlan(spec, ctx);
 }
 
@@ -135,7 +137,7 @@ export async function startExecutor(plan: LaunchPlan, opts: ExecutorOptions = {}
 }
 
 export async function launch(spec: ContainerSpec, opts: LaunchOptions = {}): Promise<RunningContainer> {
-  if (spec.rootfs.kind === 'host') mkdirSync(STAGING_DIR, { recursive: true, mode: 0o700 });
+  if (spec.rootfs.kind === 'host' || spec.rootfs.kind === 'overlay') mkdirSync(STAGING_DIR, { recursive: true, mode: 0o700 });
   const plan = compileForHost(spec, { dieWithParent: opts.dieWithParent });
   let cgroup: ContainerCgroup | undefined;
   try {

@@ -280,7 +280,7 @@
       const ns = g.pidns ? g.pidns.replace(/^pid:\[(\d+)\]$/, '$1') : null;
       out.push(h('div', { class: 'group', 'data-group': g.name, style: { '--c': colour } },
         h('div', { class: 'group-head' }, h('span', { class: 'swatch', 'aria-hidden': 'true' }), h('span', { class: 'gname' }, label(g.name)),
-          h('span', { class: 'thin' }, `${g.pids.length} process${g.pids.length === 1 ? '' : 'es'}`),
+          h('span', { class: 'thin' }, `${g.pids.length} process${g.pids.length === 1 ? '' : 'es'}${g.known ? '' : label(g.name) !== g.name ? ' · the demo' : ' · another lxtspath'}`),
           ns ? h('span', { class: 'ns' }, `PID namespace ${ns}`) : null),
         rows));
     }

@@ -13,6 +13,7 @@ import { detectCgroupHost } from '../cgroup/index.js';
 const OPTIONS = {
   rootfs: { type: 'string' },
   name: { type: 'string', short: 'n' },
+  lxtspath: { type: 'string', short: 'P' },
   hostname: { type: 'string' },
   env: { type: 'string', short: 'e', multiple: true },
   cwd: { type: 'string', short: 'w' },
@@ -41,10 +42,14 @@ const HELP = helpText(
   'Run COMMAND in a new throwaway container in the foreground (like lxc-execute). Its exit\n' +
     'status is lxts\'s (126 not executable, 127 not found, 128+N killed by signal N). The root\n' +
     'filesystem defaults to the embedded `host` template: the host\'s /usr read-only with a\n' +
-    'private /etc, /tmp, /var, /root and /run, assembled in memory; nothing remains afterwards.',
+    'private /etc, /tmp, /var, /root and /run, assembled in memory; nothing remains afterwards.\n' +
+    'With -n NAME of an existing (stopped) container, COMMAND (default: its lxc.execute.cmd) runs\n' +
+    'in that container\'s config — its rootfs, mounts and limits — under a minimal init, like\n' +
+    'lxc-execute; the container stays locked (start, copy, destroy wait) while it runs.',
   [
     ['--rootfs DIR', 'use DIR as the root filesystem (default: the host template)'],
-    ['-n, --name NAME', 'container name (default: exec-PID)'],
+    ['-n, --name NAME', 'container name (default: exec-PID); if a container NAME exists, run in its config (see below)'],
+    ['-P, --lxtspath DIR', 'where -n NAME is looked up (default /var/lib/lxts, or $LXTS_PATH)'],
     ['--hostname NAME', 'hostname inside (default: the name)'],
     ['-e, --env K=V', 'set an environment variable (repeatable; the host\'s env is not passed)'],
     ['-w, --cwd DIR', 'working directory inside (default: /)'],
@@ -73,8 +78,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  if (command.length === 0) throw usageError('no command given', 'usage: lxts execute [OPTIONS] -- COMMAND [ARGS...]');
-  const spec = specFromFlags(v, command);
+  const named = v.name !== undefined ? await namedContainer(v, command) : undefined;
+  if (!named && command.length === 0) throw usageError('no command given', 'usage: lxts execute [OPTIONS] -- COMMAND [ARGS...]');
+  const spec = named?.spec ?? specFromFlags(v, command);
   if (!v['dry-run'] && process.getuid?.() === 0) prewarmCgroupMove();
   const { compileForHost } = await import('../launch.js');
   if (v['dry-run']) {
@@ -88,8 +94,40 @@ export async function run(argv: string[]): Promise<number> {
   // The monitor (lxts-exec) forwards terminal signals to the container and exits with its
   // status; lxts must outlive it to clean up, so it ignores them itself.
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, () => {});
-  const status = await execute(spec, { stdio: 'inherit' });
-  return status.code;
+  if (!named) return (await execute(spec, { stdio: 'inherit' })).code;
+  // An existing container: locked for the run, and only when stopped.
+  const { lockContainer, requireStopped } = await import('../storage/copy.js');
+  const { prepareRootfs } = await import('../storage/overlay.js');
+  const lock = await lockContainer(named.container);
+  try {
+    await requireStopped(named.container, 'lxts execute -n runs a stopped container\'s config', `or run the command inside it: lxts attach ${named.container.name} -- ...`);
+    for (const w of named.warnings) process.stderr.write(`lxts: warning: ${w}\n`);
+    prepareRootfs(spec);
+    return (await execute(spec, { stdio: 'inherit' })).code;
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * `-n NAME` naming an existing container (lxc-execute's meaning): its config in execute mode.
+ * Without such a container, -n only names the throwaway one — unless -P was given.
+ */
+async function namedContainer(v: Values, command: string[]): Promise<{ container: import('../container.js').Container; spec: ContainerSpec; warnings: string[] } | undefined> {
+  const { Container } = await import('../container.js');
+  const container = new Container(v.name!, v.lxtspath !== undefined ? { lxtspath: v.lxtspath } : {});
+  if (!container.exists()) {
+    if (v.lxtspath !== undefined) throw new LxtsError(`no container named "${v.name}" in ${container.loc.lxtspath}`, ExitCode.GENERIC, 'see `lxts ls`');
+    return undefined;
+  }
+  const own = ['rootfs', 'hostname', 'env', 'cwd', 'user', 'mount', 'cap-drop', 'cap-add', 'ulimit', 'sysctl', 'share', 'read-only', 'init', 'no-new-privs'] as const;
+  const given = [...own, ...(Object.keys(RESOURCE_OPTIONS) as (keyof typeof RESOURCE_OPTIONS)[])].filter((k) => v[k] !== undefined);
+  if (given.length) throw usageError(`--${given[0]} cannot be combined with -n NAME of an existing container: its config decides that`, `change the config instead: lxts config set ${container.name} KEY VALUE`);
+  const { spec, warnings } = container.loadSpec('execute', command);
+  // The cgroup's name: the container's own (unique per lxtspath), as for a start.
+  spec.name = container.cgroupName;
+  spec.process.terminal = v.tty ? true : v['no-tty'] ? false : process.stdin.isTTY === true && process.stdout.isTTY === true;
+  return { container, spec, warnings };
 }
 
 /**

@@ -34,7 +34,7 @@ export interface NetInterface {
 /** What a config says that ContainerSpec does not model yet; later parts of lxts apply it. */
 export interface StoredConfig {
   arch?: string;
-  /** The rootfs as configured: for overlay the spec shows LOWER read-only until the storage layer mounts the overlay. */
+  /** The rootfs as configured (overlay: lower is the layers joined by ":", topmost first). */
   rootfs?: V.RootfsPath & { options: string[] };
   rootfsManaged?: boolean;
   mountAuto?: V.MountAuto;
@@ -178,14 +178,15 @@ export function configToSpec(input: ConfigInput, opts: ConvertOptions = {}): Con
     stored.rootfs = { ...rootfs, options: rootOpts.filter((o) => o !== 'ro' && o !== 'rw') };
     spec.rootfs = rootfs.backend === 'dir'
       ? { kind: 'dir', path: rootfs.path, readonly: false }
-      // Until the storage layer mounts the overlay, the only safe view of it is LOWER read-only.
-      : { kind: 'dir', path: rootfs.lower, readonly: true };
+      // Mounted inside the container's mount namespace; the workdir sits beside UPPER as in
+      // LXC (<dir>/overlay/delta -> <dir>/overlay/work).
+      : { kind: 'overlay', lower: rootfs.lower.split(':'), upper: rootfs.upper, work: overlayWorkDir(rootfs.upper), readonly: false };
   }
   if (rootOpts.includes('ro')) spec.rootfs.readonly = true;
   stored.rootfsManaged = val<boolean>('lxc.rootfs.managed');
 
   // mounts: lxc.mount.fstab first, then lxc.mount.entry lines, as LXC mounts them
-  const roots = [rootfs?.backend === 'dir' ? rootfs.path : undefined, rootfs?.backend === 'overlay' ? rootfs.lower : undefined,
+  const roots = [rootfs?.backend === 'dir' ? rootfs.path : undefined, ...(rootfs?.backend === 'overlay' ? rootfs.lower.split(':') : []),
     rootfs?.backend === 'overlay' ? rootfs.upper : undefined, last('lxc.rootfs.mount')?.value as string | undefined]
     .filter((r): r is string => !!r).map((r) => r.replace(/\/+$/, ''));
   const toMount = (m: V.MountEntry, warn: (msg: string) => void): MountSpec => {
@@ -338,6 +339,12 @@ export function configToSpec(input: ConfigInput, opts: ConvertOptions = {}): Con
   for (const k of Object.keys(stored) as (keyof StoredConfig)[]) if (stored[k] === undefined) delete stored[k];
   const used = [...usedCount].map(([d, count]) => ({ name: d.name, support: d.support, count }));
   return { spec, stored, problems, used };
+}
+
+/** LXC's overlay workdir: "work" beside UPPER (/var/lib/lxc/c2/overlay/delta -> /var/lib/lxc/c2/overlay/work). */
+export function overlayWorkDir(upper: string): string {
+  const u = upper.replace(/\/+$/, '');
+  return u.slice(0, u.lastIndexOf('/')) + '/work';
 }
 
 function netInterfaces(settings: Setting[], at: (e: EntryLine, m: string) => void): NetInterface[] {

@@ -365,16 +365,18 @@ export function envEntry(v: string): string {
   return v;
 }
 
-/** lxc.rootfs.path: [dir:]DIR or overlay[fs]:LOWER:UPPER. */
+/** lxc.rootfs.path: [dir:]DIR or overlay[fs]:LOWER[:LOWER...]:UPPER (lower: the layers joined by ":", topmost first). */
 export type RootfsPath = { backend: 'dir'; path: string } | { backend: 'overlay'; lower: string; upper: string };
 
 export function rootfsPath(v: string): RootfsPath {
   const m = /^([a-z]+):(.*)$/.exec(v);
   if (!m || m[1] === 'dir') return { backend: 'dir', path: absPath(m ? m[2]! : v) };
   if (m[1] === 'overlay' || m[1] === 'overlayfs') {
-    const parts = m[2]!.split(':');
-    if (parts.length !== 2 || !parts[0] || !parts[1]) return fail(`bad overlay rootfs "${v}": expected overlay:LOWERDIR:UPPERDIR`);
-    return { backend: 'overlay', lower: absPath(parts[0]), upper: absPath(parts[1]) };
+    // LXC's reading: UPPER follows the last ":/", everything before it is LOWER, which may
+    // itself be several layers (overlay:/l1:/l2:/upper, /l1 topmost).
+    const parts = m[2]!.split(/:(?=\/)/);
+    if (parts.length < 2 || parts.some((p) => !p)) return fail(`bad overlay rootfs "${v}": expected overlay:LOWERDIR:UPPERDIR (or several LOWERDIRs, topmost first)`);
+    return { backend: 'overlay', lower: parts.slice(0, -1).map(absPath).join(':'), upper: absPath(parts.at(-1)!) };
   }
   if (['btrfs', 'zfs', 'lvm', 'loop', 'rbd', 'nbd', 'aufs'].includes(m[1]!)) return fail(`storage backend "${m[1]}" is not supported (dir and overlay are)`);
   return fail(`unknown storage backend "${m[1]}" (dir:PATH or overlay:LOWER:UPPER)`);

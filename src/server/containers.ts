@@ -82,7 +82,8 @@ export function networkOf(pid: number | null): ContainerNetwork {
     } catch {
       /* no IPv6 */
     }
-    return { mode: own ? 'own' : 'host', ipv4: own ? v4 : [], ipv6: own ? v6 : [] };
+    // loopback (127.0.0.0/8) is in every namespace: list the others
+    return { mode: own ? 'own' : 'host', ipv4: own ? v4.filter((a) => !a.startsWith('127.')) : [], ipv6: own ? v6 : [] };
   } catch {
     return { mode: null, ipv4: [], ipv6: [] };
   }

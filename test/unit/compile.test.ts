@@ -113,3 +113,33 @@ test('compile refuses specs that cannot run', { timeout: 10000 }, () => {
   cover.mounts = [{ source: '/a', target: '/', type: 'none', options: ['bind'] }];
   assert.throws(() => compilePlan(cover, ctx), /cover the root/);
 });
+
+test('overlay rootfs: overlayfs mounted on the staging dir inside the container, matches golden', { timeout: 10000 }, () => {
+  const spec = defaultSpec('snap1', ['/sbin/init']);
+  spec.rootfs = { kind: 'overlay', lower: ['/var/lib/lxts/base/rootfs', '/var/lib/lxts/layer0/rootfs'], upper: '/var/lib/lxts/snap1/overlay/delta', work: '/var/lib/lxts/snap1/overlay/work', readonly: false };
+  const plan = compilePlan(spec, { stagingDir: '/run/lxts/.staging' });
+  golden('overlay-rootfs.plan.txt', formatPlan(plan) + '\n');
+  const ops = plan.steps.map((s) => s.op);
+  const ov = plan.steps.find((s) => s.args[2] === 'overlay')!;
+  assert.deepEqual(ov.args, ['overlay', '/run/lxts/.staging', 'overlay', '0',
+    'lowerdir=/var/lib/lxts/base/rootfs:/var/lib/lxts/layer0/rootfs,upperdir=/var/lib/lxts/snap1/overlay/delta,workdir=/var/lib/lxts/snap1/overlay/work']);
+  // after / is made private (nothing reaches the host), before ROOT and pivot_root
+  assert.ok(ops.indexOf('CLONE') < plan.steps.indexOf(ov) && plan.steps.indexOf(ov) > 0 && plan.steps[plan.steps.indexOf(ov) - 1]!.args[1] === '/');
+  assert.equal(plan.steps[plan.steps.indexOf(ov) + 1]!.op, 'ROOT');
+  assert.ok(ops.indexOf('PIVOT_ROOT') > plan.steps.indexOf(ov));
+});
+
+test('overlay rootfs: paths overlayfs cannot take and missing parts are config errors', { timeout: 10000 }, () => {
+  const base = { kind: 'overlay' as const, lower: ['/l'], upper: '/u/delta', work: '/u/work', readonly: false };
+  const withRoot = (r: Partial<typeof base> & { lower?: string[] }): void => {
+    const spec = defaultSpec('x', ['true']);
+    spec.rootfs = { ...base, ...r };
+    compilePlan(spec, { stagingDir: '/run/lxts/.staging' });
+  };
+  withRoot({});
+  assert.throws(() => withRoot({ lower: ['/a,upperdir=/etc'] }), /cannot take/);
+  assert.throws(() => withRoot({ upper: '/u:x' }), /cannot take/);
+  assert.throws(() => withRoot({ lower: [] }), /at least one lower/);
+  assert.throws(() => withRoot({ work: 'relative/work' }), /absolute/);
+  assert.throws(() => compilePlan({ ...defaultSpec('x', ['true']), rootfs: base }, {}), /stagingDir/);
+});

@@ -76,7 +76,7 @@ test('golden: overlay snapshot, shared network, user namespace', { timeout: 1000
   const c = fromFile('overlay/config', { name: 'snap1' });
   assert.deepEqual(c.problems, []);
   golden('overlay.json', { spec: c.spec, stored: c.stored });
-  assert.deepEqual(c.spec.rootfs, { kind: 'dir', path: '/var/lib/lxts/base/rootfs', readonly: true }, 'LOWER, never writable, until the overlay is mounted');
+  assert.deepEqual(c.spec.rootfs, { kind: 'overlay', lower: ['/var/lib/lxts/base/rootfs'], upper: '/var/lib/lxts/snap1/delta0', work: '/var/lib/lxts/snap1/work', readonly: false }, 'mounted in the container, workdir beside UPPER as in LXC');
   assert.deepEqual(c.stored.rootfs, { backend: 'overlay', lower: '/var/lib/lxts/base/rootfs', upper: '/var/lib/lxts/snap1/delta0', options: ['xino=off'] });
   assert.ok(!c.spec.namespaces.includes('net'), 'lxc.net.0.type = none shares the host network');
   assert.ok(!c.spec.namespaces.includes('user'), 'user namespaces come with id mapping (stored)');
