@@ -16,6 +16,7 @@ import { LxtsError, ExitCode } from './errors.js';
 import { validateName } from './names.js';
 import type { ContainerSpec } from './spec.js';
 import { TEMPLATES } from './template/index.js';
+import { setupNetwork, teardownNetwork, releasePhysBeforeStop, containerNetInfo, defaultNetConfig, forgetContainer, type NetInfo } from './net/index.js';
 import { prepareRootfs } from './storage/overlay.js';
 import { assertNoDependents, unregisterFromOrigin } from './storage/copy.js';
 
@@ -45,6 +46,8 @@ export interface ContainerInfo {
   hostname: string | null;
   startedAt: string | null;
   stats: CgroupStats | null;
+  /** Interfaces of a running container (lo left out): addresses, rx/tx bytes. */
+  interfaces?: NetInfo[];
 }
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/lxts.js');
@@ -168,6 +171,8 @@ export class Container {
           `lxc.uts.name = ${this.name}`,
           `lxc.rootfs.path = dir:${this.paths.rootfs}`,
           ...result.config.filter(([k]) => k !== 'lxc.uts.name' && k !== 'lxc.rootfs.path').map(([k, v]) => `${k} = ${v}`),
+          // `lxts network create --default`: new containers join that network.
+          ...(result.config.some(([k]) => k.startsWith('lxc.net')) ? [] : defaultNetConfig(this.loc.lxtspath)).map(([k, v]) => `${k} = ${v}`),
         ];
         writeAtomic(this.paths.config, lines.join('\n') + '\n');
       } catch (err) {
@@ -277,10 +282,12 @@ export class Container {
         const run = await startExecutor(plan, {
           stdio: 'ignore',
           detached: true,
-          atBarrier: (pid) => {
+          atBarrier: async (pid) => {
             cgroup = ContainerCgroup.create(this.cgroupName, { parent: CGROUP_PARENT });
             cgroup.apply(spec.resources);
             cgroup.attach(pid);
+            const net = await setupNetwork(stored.net, { pid, container: this.name, lxtspath: this.loc.lxtspath, rundir: this.loc.rundir, runDir: this.paths.run, ownNetns: spec.namespaces.includes('net') && !stored.namespaceShare.net });
+            warnings.push(...net.warnings);
           },
         });
         const rt: RuntimeInfo = {
@@ -295,6 +302,7 @@ export class Container {
         return { pid: run.pid, warnings };
       } catch (err) {
         cgroup?.destroy();
+        await teardownNetwork(this.paths.run, { failedStart: true });
         rmSync(this.paths.run, { recursive: true, force: true });
         throw err;
       }
@@ -328,6 +336,7 @@ export class Container {
         /* no freezer */
       }
       const monitor = this.monitorPid();
+      releasePhysBeforeStop(this.paths.run, st.pid);
       let code: number | null = null;
       try {
         // noexit: the monitor skips its post-stop hook; the clean-up below does its work
@@ -365,6 +374,7 @@ export class Container {
     }
     const cg = this.cgroup();
     cg?.destroy();
+    await teardownNetwork(this.paths.run);
     rmSync(this.paths.run, { recursive: true, force: true });
   }
 
@@ -459,11 +469,17 @@ export class Container {
       /* a broken config still lists */
     }
     let stats: CgroupStats | null = null;
+    let interfaces: NetInfo[] | undefined;
     if (st.state !== 'STOPPED') {
       try {
         stats = this.cgroup()?.stats() ?? null;
       } catch {
         /* cgroup vanished mid-read */
+      }
+      try {
+        if (st.pid && st.state !== 'BROKEN') interfaces = containerNetInfo(st.pid, this.paths.run);
+      } catch {
+        /* init gone mid-read */
       }
     }
     return {
@@ -478,6 +494,7 @@ export class Container {
       hostname,
       startedAt: this.runtime()?.startedAt ?? null,
       stats,
+      interfaces,
     };
   }
 
@@ -492,6 +509,7 @@ export class Container {
     try {
       await this.cleanupAfterStop(true);
       unregisterFromOrigin(this);
+      await forgetContainer(this.loc.lxtspath, this.name);
       removeTree(this.paths.dir);
     } finally {
       lock.release();
@@ -518,6 +536,7 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
 export async function postStop(name: string, opts: Partial<Locations>): Promise<void> {
   const c = new Container(name, opts);
   c.cgroup()?.destroy();
+  await teardownNetwork(c.paths.run);
   await destroyIfEphemeral(c);
   for (const f of [c.paths.runtime]) {
     try {
@@ -541,6 +560,7 @@ async function destroyIfEphemeral(c: Container): Promise<void> {
   }
   if (ephemeral && liveDependentsSafe(c)) {
     unregisterFromOrigin(c);
+    await forgetContainer(c.loc.lxtspath, c.name);
     removeTree(c.paths.dir);
   }
 }

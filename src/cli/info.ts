@@ -36,6 +36,11 @@ export async function run(argv: string[]): Promise<number> {
       ['Block I/O', `read ${formatBytes(s.io.readBytes)}, written ${formatBytes(s.io.writeBytes)}`],
     );
   }
+  // As lxc-info: the addresses, then each link's traffic.
+  for (const n of i.interfaces ?? []) for (const a of [...n.ipv4, ...n.ipv6]) rows.push([a.includes(':') ? 'IPv6' : 'IP', `${a} (${n.name})`]);
+  for (const n of i.interfaces ?? []) {
+    rows.push([`Link ${n.name}`, `${n.state.toLowerCase()}, mtu ${n.mtu}, ${n.hwaddr ?? '-'}${n.host ? `, host side ${n.host}` : ''}`], [` RX/TX bytes`, `${formatBytes(n.rxBytes)} / ${formatBytes(n.txBytes)}`]);
+  }
   rows.push(['Autostart', i.autostart ? 'yes' : 'no'], ['Rootfs', i.rootfs ?? '-'], ['Config', i.configPath]);
   const w = Math.max(...rows.map((r) => r[0].length));
   process.stdout.write(rows.map(([k, val]) => `${(k + ':').padEnd(w + 1)}  ${val}`).join('\n') + '\n');

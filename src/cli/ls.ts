@@ -30,7 +30,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(shown, null, 2) + '\n');
     return 0;
   }
-  const rows = shown.map((i) => [i.name, i.state, i.autostart ? '1' : '0', i.pid ? String(i.pid) : '-', '-', i.stats ? formatBytes(i.stats.memory.current) : '-']);
+  const rows = shown.map((i) => [i.name, i.state, i.autostart ? '1' : '0', i.pid ? String(i.pid) : '-', ipv4Column(i), i.stats ? formatBytes(i.stats.memory.current) : '-']);
   process.stdout.write(table(['NAME', 'STATE', 'AUTOSTART', 'PID', 'IPV4', 'MEMORY'], rows));
   return 0;
+}
+
+/** The container's IPv4 addresses (lo left out), without prefixes: as lxc-ls shows them. */
+function ipv4Column(i: ContainerInfo): string {
+  const a = (i.interfaces ?? []).flatMap((n) => n.ipv4.map((x) => x.split('/')[0]!));
+  return a.length ? a.join(', ') : '-';
 }

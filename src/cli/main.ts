@@ -24,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   unfreeze: { summary: 'thaw a frozen container', load: () => import('./unfreeze.js') },
   cgroup: { summary: 'read or set a cgroup value of a running container', load: () => import('./cgroup.js') },
   destroy: { summary: 'destroy a container (its config and rootfs)', load: () => import('./destroy.js') },
+  network: { summary: 'managed bridges containers get addresses from (create, delete, ls, leases)', load: () => import('./network.js') },
   copy: { summary: 'copy a container: full, --snapshot (overlay) or --ephemeral (destroyed on stop)', load: () => import('./copy.js') },
   snapshot: { summary: 'take, list, restore and destroy snapshots of a container', load: () => import('./snapshot.js') },
   top: { summary: 'live CPU, memory, processes and block I/O of running containers', load: () => import('./top.js') },

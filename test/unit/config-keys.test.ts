@@ -34,7 +34,8 @@ test('every key the issue names is in the table, with its support level', { time
     assert.ok(l.ok, `${k} is not in the key table`);
   }
   const support = (k: string) => (lookupKey(k) as { ok: true; match: { def: { support: string } } }).match.def.support;
-  assert.equal(support('lxc.net.3.ipv4.address'), 'stored');
+  assert.equal(support('lxc.net.3.ipv4.address'), 'supported');
+  assert.equal(support('lxc.net.3.l2proxy'), 'stored');
   assert.equal(support('lxc.seccomp.profile'), 'stored');
   assert.equal(support('lxc.idmap'), 'stored');
   assert.equal(support('lxc.apparmor.profile'), 'unsupported');
