@@ -343,17 +343,20 @@
       ...demo.map((d) => ({ name: d.name, value: Math.max(0, d.cpuPct), weight: d.weight, weightKey: d.weightKey, cpuset: S.demo.info ? String(S.demo.info.cpu) : null })),
     ];
     const cpuTotal = cpuItems.reduce((a, b) => a + b.value, 0);
-    const wTotal = cpuItems.reduce((a, b) => a + (b.weight || 0), 0);
+    // weights only divide the CPU between containers that want it: compare those that run
+    const busy = cpuItems.filter((i) => i.value >= 1);
+    const competing = busy.length ? busy : cpuItems;
+    const wTotal = competing.reduce((a, b) => a + (b.weight || 0), 0);
     const weightKey = cpuItems[0]?.weightKey ?? 'cpu.shares';
     const cpu = h('div', { class: 'res', 'data-resource': 'cpu' },
       h('h3', {}, 'CPU', h('span', { class: 'cap' }, `containers use ${(cpuTotal / 100).toFixed(2)} of ${ncpu} CPU${ncpu === 1 ? '' : 's'}`)),
       h('div', { class: 'barlabel' }, 'measured: share of the CPU time the containers used, last second'),
       bar(cpuItems.map((i) => ({ name: i.name, value: i.value }))),
-      h('div', { class: 'barlabel' }, `promised by the weights (${weightKey}) when they compete`),
-      bar(cpuItems.map((i) => ({ name: i.name, value: i.weight || 0, hatch: true })), 'thin'),
+      h('div', { class: 'barlabel' }, `promised by the weights (${weightKey}) of the ${busy.length ? 'busy' : ''} containers when they compete`),
+      bar(competing.map((i) => ({ name: i.name, value: i.weight || 0, hatch: true })), 'thin'),
       legend(cpuItems.map((i) => ({
         name: i.name,
-        text: `${cpuTotal > 0 ? ((i.value / cpuTotal) * 100).toFixed(1) : '0.0'} % of it (${pct(i.value)} of a CPU) · ${i.weightKey === 'cpu.weight' ? 'weight' : 'shares'} ${i.weight ?? '–'}${wTotal ? ` → ${((i.weight / wTotal) * 100).toFixed(0)} %` : ''}${i.cpuset ? ` · CPU ${i.cpuset}` : ''}`,
+        text: `${cpuTotal > 0 ? ((i.value / cpuTotal) * 100).toFixed(1) : '0.0'} % of it (${pct(i.value)} of a CPU) · ${i.weightKey === 'cpu.weight' ? 'weight' : 'shares'} ${i.weight ?? '–'}${wTotal && competing.includes(i) ? ` → ${((i.weight / wTotal) * 100).toFixed(0)} %` : ''}${i.cpuset ? ` · CPU ${i.cpuset}` : ''}`,
       }))),
     );
     const memTotal = live.reduce((a, c) => a + (c.stats?.memory.current ?? 0), 0);
