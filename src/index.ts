@@ -7,3 +7,6 @@ export { LxtsError, ExitCode } from './errors.js';
 export { validateName } from './names.js';
 export * from './cgroup/index.js';
 export * from './demo/index.js';
+export * from './host/process-tree.js';
+export { startServer } from './server/index.js';
+export { Container, type ContainerInfo, type ContainerState } from './container.js';
