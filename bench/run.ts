@@ -8,16 +8,18 @@ import { startupBench } from './startup.js';
 import { demoBench } from './demo.js';
 import { idleMemoryBench } from './idle-memory.js';
 import { cycleBench } from './cycle.js';
+import { networkBench } from './network.js';
 
-const BENCHES = ['startup', 'demo', 'idle-memory', 'cycle'] as const;
+const BENCHES = ['startup', 'demo', 'idle-memory', 'cycle', 'network'] as const;
 type Bench = (typeof BENCHES)[number];
-const ALIASES: Record<string, Bench> = { startup: 'startup', start: 'startup', demo: 'demo', 'demo-precision': 'demo', precision: 'demo', 'idle-memory': 'idle-memory', memory: 'idle-memory', cycle: 'cycle' };
+const ALIASES: Record<string, Bench> = { startup: 'startup', start: 'startup', demo: 'demo', 'demo-precision': 'demo', precision: 'demo', 'idle-memory': 'idle-memory', memory: 'idle-memory', cycle: 'cycle', network: 'network', net: 'network' };
 
 const USAGE = `usage: npm run bench -- [--quick] [--no-doc] [--runs N] [--duration SEC] [${BENCHES.join('|')} ...]
   startup     start latency of a /bin/true container: lxts CLI and library vs unshare, crun, runc
   demo        75/25 CPU split precision of \`lxts demo\` vs LXC (lxc-execute) when installed
   idle-memory host-side RSS/PSS per idle busybox container (lxts-exec monitor vs LXC's monitor)
   cycle       start+stop cycle of a busybox container: lxts CLI and library vs lxc-start/lxc-stop
+  network     iperf3 TCP + ping between two containers on a bridge vs two bare netns on a veth (needs iperf3)
   --quick     short run (startup: 15 runs; demo: 5 s; idle-memory: 5 containers; cycle: 10 cycles)
   --runs N    startup: measured runs per subject (default 50)
   --duration S  demo: seconds per measurement (default 20)
@@ -76,6 +78,10 @@ async function main(argv: string[]): Promise<number> {
         const r = await cycleBench({ runs: runs ?? (quick ? 10 : 40), warmup: quick ? 2 : 3, passes: quick ? 2 : 4, args: argv });
         process.stdout.write(`\nStart+stop cycle (ms):\n${r.table}\n`);
         if (doc) writeSection('cycle', r.markdown);
+      } else if (b === 'network') {
+        const r = await networkBench({ durationSec: duration ?? (quick ? 3 : 10), rounds: quick ? 1 : 3, startRuns: quick ? 5 : 20, args: argv });
+        process.stdout.write(`\nNetwork:\n${r.table}\n`);
+        if (doc) writeSection('network', r.markdown);
       }
     } catch (e) {
       failed++;
