@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const only = process.argv.slice(2);
 const dirs = ['dist/test/unit', 'dist/test/integration'];
 const files = only.length
@@ -56,8 +56,8 @@ if (!only.length && (process.env.LXTS_V2VM === '1' || (process.env.CI === 'true'
       const vtap = join('test-artifacts', `v2vm-${i}.tap`);
       rmSync(join(root, vtap), { force: true });
       console.log(`\n== pure cgroup v2 guest, tests in ${r.label}`);
-      const res = spawnSync(vm, [`${env} node --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination=${vtap} ${r.files}`], {
-        cwd: root, stdio: 'inherit', env: { ...process.env, V2VM_RW: root, ...(r.cgroup ? { V2VM_CGROUP: r.cgroup } : {}) },
+      const res = spawnSync(vm, [`cd ${root} && ${env} node --test --test-concurrency=1 --test-timeout=300000 --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination=${vtap} ${r.files}`], {
+        cwd: root, stdio: 'inherit', env: { ...process.env, PWD: root, V2VM_RW: root, ...(r.cgroup ? { V2VM_CGROUP: r.cgroup } : {}) },
       });
       const t = existsSync(join(root, vtap)) ? readFileSync(join(root, vtap), 'utf8') : '';
       const c = (k) => Number((new RegExp(`^# ${k} (\\d+)`, 'm').exec(t) ?? [])[1] ?? 0);
