@@ -37,6 +37,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <net/if.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
@@ -91,7 +92,8 @@ enum {
   OP_CONSOLE = 30,
   OP_CONSOLE_IN = 31,
   OP_ON_EXIT = 32,
-  OP_LAST = 32,
+  OP_LINK_UP = 33,
+  OP_LAST = 33,
 };
 
 enum side { SIDE_NONE, SIDE_PARENT, SIDE_CHILD };
@@ -137,6 +139,7 @@ static const struct opinfo OPS[OP_LAST + 1] = {
   [OP_CONSOLE] = {"console", SIDE_PARENT, 2, 2, 0},
   [OP_CONSOLE_IN] = {"console_in", SIDE_CHILD, 1, 1, 0},
   [OP_ON_EXIT] = {"on_exit", SIDE_PARENT, 2, MANY, 0},
+  [OP_LINK_UP] = {"link_up", SIDE_CHILD, 1, 1, 0},
 };
 
 struct arg {
@@ -628,6 +631,27 @@ static int do_console_in(const struct step *s) {
   return close(fd);
 }
 
+// Set a network interface up in the child's (new) network namespace: a new namespace's lo
+// starts down, and programs expect 127.0.0.1 to answer. One ioctl, no netlink needed.
+static int do_link_up(const struct step *s) {
+  struct ifreq ifr;
+  if (s->a[0].len == 0 || s->a[0].len >= sizeof ifr.ifr_name) {
+    errno = EINVAL;
+    return -1;
+  }
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, s->a[0].s, s->a[0].len);
+  int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+  if (r == 0) {
+    ifr.ifr_flags |= IFF_UP;
+    r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+  }
+  close_keep_errno(fd);
+  return r;
+}
+
 // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves only
 // the new root, without needing a directory for the old root inside the container.
 static int do_pivot_root(void) {
@@ -823,6 +847,7 @@ static int run_child_step(const struct step *s) {
   case OP_SYMLINK_IN: return do_symlink_in(s);
   case OP_MASK_IN: return do_mask_in(s);
   case OP_READONLY_IN: return do_readonly_in(s);
+  case OP_LINK_UP: return do_link_up(s);
   case OP_CONSOLE_IN: return do_console_in(s);
   case OP_PIVOT_ROOT: return do_pivot_root();
   case OP_HOSTNAME: return sethostname(s->a[0].s, s->a[0].len);

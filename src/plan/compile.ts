@@ -69,6 +69,8 @@ export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): Laun
   add('CLONE', cloneFlags >>> 0);
   add('BARRIER');
   if (ns.has('cgroup')) add('UNSHARE', CLONE.NEWCGROUP);
+  // A new network namespace's lo starts down; programs expect 127.0.0.1 to answer.
+  if (ns.has('net')) add('LINK_UP', 'lo');
   // First thing in the new mount namespace: nothing we mount may propagate to the host,
   // and the old root's unmount after pivot_root must not either.
   add('MOUNT', '', '/', '', MS.REC | MS.PRIVATE, '');

@@ -35,6 +35,7 @@ export const Op = {
   CONSOLE: 30, //      logpath ringbytes             parent: console pty; the monitor logs it and serves it on the socket
   CONSOLE_IN: 31, //   path                          child: bind the console pty onto path inside ROOT (dev/console)
   ON_EXIT: 32, //      file argv0 [argv...]          parent: after the exit file, run this (LXTS_EXIT_CODE, LXTS_CONTAINER_PID)
+  LINK_UP: 33, //      name                          child: set a network interface up (lo of a new network namespace)
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -51,11 +51,13 @@ test('a mount made inside does not appear on the host', { ...T, skip }, () =>
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes('lxts-inside'));
   }));
 
-test('only lo exists in the network namespace', { ...T, skip }, () =>
+test('only lo exists in the network namespace, and it is up', { ...T, skip }, () =>
   clean(async () => {
-    const r = await sh('ls /sys/class/net');
+    const r = await sh('ls /sys/class/net; cat /sys/class/net/lo/flags');
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), 'lo');
+    const [names, flags] = r.stdout.trim().split('\n');
+    assert.equal(names, 'lo');
+    assert.equal(Number(flags) & 1, 1, 'lo is up (IFF_UP)');
   }));
 
 test('IPC objects are not shared with the host', { ...T, skip }, () =>
