@@ -154,7 +154,7 @@ export async function cycleBench(o: CycleOptions): Promise<CycleResult> {
           await lib.start();
           const t1 = nowMs();
           const monitor = lib.monitorPid();
-          await mc.monitorRequest(lib.paths.sock, 'stop 9 0', 10000);
+          await mc.monitorRequest(lib.paths.sock, 'stop 9 0 noexit', 10000);
           const t2 = nowMs();
           if (monitor) await mod.waitForExit(monitor, 15000);
           const t3 = nowMs();
@@ -216,19 +216,19 @@ function report(subjects: Subject[], phases: { start: number[]; request: number[
     const prow = [
       ['phase (library, re-enacted)', 'median ms'],
       ['`start()`: lock, config, compile, lxts-exec, cgroup at the barrier, init running', m(phases.start)],
-      ['`stop 9 0` on the monitor socket until it answers "stopped" (init killed and reaped)', m(phases.request)],
-      ['then until the monitor exits: its ON_EXIT runs `node bin/lxts.js internal post-stop` (cgroup removal)', m(phases.postStop)],
-      ['`cleanupAfterStop`: cgroup (already gone), run dir', m(phases.cleanup)],
+      ['`stop 9 0 noexit` on the monitor socket until it answers "stopped" (init killed and reaped)', m(phases.request)],
+      ['then until the monitor exits (it skips its ON_EXIT hook: the stopping process cleans up)', m(phases.postStop)],
+      ['`cleanupAfterStop`: cgroup removal, run dir', m(phases.cleanup)],
     ];
     phaseText = mdTable(prow, ['l', 'r']);
-    phaseMd = `\n### Where the library's time goes\n\n\`stop({kill:true})\` re-enacted with the library's own pieces (${phases.start.length} cycles):\n\n${phaseText}\n\nThe stop waits for the monitor to exit because the monitor's ON_EXIT hook — a second Node.js process, \`lxts internal post-stop\` — removes the cgroup, and a new start must not race with it (it would remove the next run's cgroup of the same name). LXC's monitor removes its cgroups itself, in C. The cycle is dominated by that Node.js start-up; see the conclusion.\n`;
+    phaseMd = `\n### Where the library's time goes\n\n\`stop({kill:true})\` re-enacted with the library's own pieces (${phases.start.length} cycles):\n\n${phaseText}\n\n\`lxts stop\` asks the monitor to skip its ON_EXIT hook (\`noexit\`) and removes the cgroup itself: the hook, a second Node.js process (\`lxts internal post-stop\`), runs only when a container's init ends on its own.\n`;
   }
   const post = phases ? summarize(phases.postStop).median : undefined;
   const without = phases ? summarize(phases.start).median + summarize(phases.request).median + summarize(phases.cleanup).median : undefined;
   const libRatio = lib && lxc ? lib.median / lxc.median : undefined;
   const conclusion = !lib || !lxc
     ? target
-    : `${target}${libRatio! > 1.5 && post !== undefined ? ` Of the library's ${fmtMs(lib.median)} ms, ${fmtMs(post)} ms is the monitor's ON_EXIT hook starting Node.js to remove the cgroup; the other phases add up to about ${fmtMs(without!)} ms (${fmtRatio(without! / lxc.median)} LXC's cycle), which is what the cycle would cost without it. Closing the gap means removing the cgroup without Node.js: the monitor rmdir-ing the cgroup directories the plan names (they are known before the start), or the stopping lxts process doing it and telling the monitor to skip ON_EXIT.` : ''}`;
+    : `${target}${libRatio! > 1.5 && post !== undefined ? ` Of the library's ${fmtMs(lib.median)} ms, ${fmtMs(post)} ms is waiting for the monitor to exit; the other phases add up to about ${fmtMs(without!)} ms (${fmtRatio(without! / lxc.median)} LXC's cycle).` : ''}`;
   const md = `## Start+stop cycle of a busybox system container (issue 4)
 
 **What it measures.** One start and one kill-stop of a busybox system container (busybox

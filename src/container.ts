@@ -16,6 +16,7 @@ import { LxtsError, ExitCode } from './errors.js';
 import { validateName } from './names.js';
 import type { ContainerSpec } from './spec.js';
 import { TEMPLATES } from './template/index.js';
+import { prewarmCgroupMove } from './cgroup/prewarm.js';
 import { setupNetwork, teardownNetwork, releasePhysBeforeStop, containerNetInfo, defaultNetConfig, forgetContainer, type NetInfo } from './net/index.js';
 import { prepareRootfs } from './storage/overlay.js';
 import { assertNoDependents, unregisterFromOrigin } from './storage/copy.js';
@@ -260,6 +261,9 @@ export class Container {
 
   /** Start in the background: returns once the container's init runs, its monitor holding it. */
   async start(): Promise<{ pid: number; warnings: string[] }> {
+    // The config, the plan and the executor's spawn come before the cgroup move: let the
+    // kernel's grace period for it run meanwhile.
+    if (process.getuid?.() === 0) prewarmCgroupMove();
     const lock = await this.lock();
     try {
       const st = await this.state();

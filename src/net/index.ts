@@ -72,6 +72,8 @@ export async function setupNetwork(nets: NetInterface[], ctx: NetContext): Promi
     if (nets.length) warnings.push('the container has no network namespace of its own: lxc.net.* ignored');
     return { warnings };
   }
+  // No interfaces: the plan's LINK_UP has lo covered; no process, no state file.
+  if (!nets.length) return { warnings };
   const st: NetState = { container: ctx.container, lxtspath: ctx.lxtspath, nics: [] };
   try {
     const resolved = await resolve(nets, ctx, st);

@@ -95,7 +95,8 @@ export function hostCommands(nics: ResolvedNic[], pid: number): IpCmd[] {
 
 /** Lines run inside the container's network namespace: lo up, names, addresses, up, routes. */
 export function insideCommands(nics: ResolvedNic[]): IpCmd[] {
-  const out: IpCmd[] = [{ line: 'link set dev lo up', key: 'lxc.net' }];
+  // lo is brought up by the plan itself (LINK_UP), without a process.
+  const out: IpCmd[] = [];
   for (const n of nics) {
     if (n.type === 'empty' || n.type === 'none') continue;
     if (n.type === 'phys') {
