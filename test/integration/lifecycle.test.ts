@@ -5,43 +5,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync, readFileSync, appendFileSync } from 'node:fs';
-import { lxts as run, machineState, leftovers, tempDir, isRoot, type RunResult } from './helpers/lxts.js';
+import { isRoot, withLxtsEnv, createBusybox, type LxtsEnv as Env } from './helpers/lxts.js';
 import { monitorConsole } from '../../src/monitor-client.js';
 
 const skip = isRoot ? false : 'needs root';
 const T = { timeout: 90000, skip };
 
-interface Env {
-  path: string;
-  rundir: string;
-  lxts(args: string[], timeoutMs?: number): Promise<RunResult>;
-}
-
-/** A fresh lxtspath + run dir; afterwards every container in it is killed and removed. */
-async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
-  const before = machineState();
-  const dir = tempDir('lxts-life-');
-  const rundir = tempDir('lxts-run-');
-  const env: Env = {
-    path: dir.path,
-    rundir: rundir.path,
-    lxts: (args, timeoutMs = 60000) => run([args[0]!, '-P', dir.path, ...args.slice(1)], { env: { ...process.env, LXTS_RUNDIR: rundir.path }, timeoutMs }),
-  };
-  try {
-    await fn(env);
-  } finally {
-    const ls = await env.lxts(['ls', '--json']).catch(() => undefined);
-    for (const c of ls?.code === 0 ? (JSON.parse(ls.stdout) as { name: string }[]) : []) await env.lxts(['destroy', '-f', c.name]).catch(() => undefined);
-    dir.remove();
-    rundir.remove();
-    assert.deepEqual(await leftovers(before, 5000), [], 'the machine is as it was');
-  }
-}
-
-async function createBusybox(env: Env, name: string): Promise<void> {
-  const r = await env.lxts(['create', name, '-t', 'busybox']);
-  assert.equal(r.code, 0, r.stderr);
-}
+const withEnv = (fn: (env: Env) => Promise<void>): Promise<void> => withLxtsEnv('lxts-life', fn);
 
 test('busybox system container: create, start, ls, attach, console, freeze, cgroup, stop, destroy', T, () =>
   withEnv(async (env) => {

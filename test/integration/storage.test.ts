@@ -6,49 +6,17 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, readFileSync, readdirSync, statSync, mkdirSync, chownSync, chmodSync, linkSync } from 'node:fs';
-import { lxts as run, machineState, leftovers, tempDir, isRoot, type RunResult } from './helpers/lxts.js';
+import { lxts as run, machineState, tempDir, isRoot, withLxtsEnv, createBusybox, type RunResult, type LxtsEnv as Env } from './helpers/lxts.js';
 
 const skip = isRoot ? false : 'needs root';
 const T = { timeout: 120000, skip };
 
-interface Env {
-  path: string;
-  rundir: string;
-  lxts(args: string[], timeoutMs?: number): Promise<RunResult>;
-}
-
-async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
-  const before = machineState();
-  const dir = tempDir('lxts-stor-');
-  const rundir = tempDir('lxts-run-');
-  const env: Env = {
-    path: dir.path,
-    rundir: rundir.path,
-    lxts: (args, timeoutMs = 60000) => run([args[0]!, '-P', dir.path, ...args.slice(1)], { env: { ...process.env, LXTS_RUNDIR: rundir.path }, timeoutMs }),
-  };
-  try {
-    await fn(env);
-  } finally {
-    // Copies first (their origins refuse to go while they exist), then the rest.
-    for (let round = 0; round < 3; round++) {
-      const names = existsSync(dir.path) ? readdirSync(dir.path).filter((n) => existsSync(`${dir.path}/${n}/config`)) : [];
-      const order = [...names.filter((n) => existsSync(`${dir.path}/${n}/lxts_rdepends`)), ...names.filter((n) => !existsSync(`${dir.path}/${n}/lxts_rdepends`))];
-      for (const n of order) await env.lxts(['destroy', '-f', n]).catch(() => undefined);
-    }
-    dir.remove();
-    rundir.remove();
-    assert.deepEqual(await leftovers(before, 5000), [], 'the machine is as it was');
-  }
-}
+const withEnv = (fn: (env: Env) => Promise<void>): Promise<void> => withLxtsEnv('lxts-stor', fn);
 
 async function ok(env: Env, args: string[]): Promise<RunResult> {
   const r = await env.lxts(args);
   assert.equal(r.code, 0, `lxts ${args.join(' ')}: ${r.stderr}`);
   return r;
-}
-
-async function createBusybox(env: Env, name: string): Promise<void> {
-  await ok(env, ['create', name, '-t', 'busybox']);
 }
 
 const mounts = (): string[] => machineState().mounts;

@@ -3,55 +3,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
-import { lxts as run, machineState, leftovers, tempDir, isRoot, CLI, type RunResult } from './helpers/lxts.js';
+import { isRoot, CLI, withLxtsEnv, createBusybox, type LxtsEnv as Env } from './helpers/lxts.js';
 
 const skip = isRoot ? false : 'needs root';
 const T = { timeout: 120000, skip };
 
-interface Env {
-  path: string;
-  rundir: string;
-  env: NodeJS.ProcessEnv;
-  lxts(args: string[], timeoutMs?: number): Promise<RunResult>;
-}
-
-async function withEnv(fn: (env: Env) => Promise<void>): Promise<void> {
-  const before = machineState();
-  const dir = tempDir('lxts-tools-');
-  const rundir = tempDir('lxts-run-');
-  const procEnv = { ...process.env, LXTS_RUNDIR: rundir.path };
-  const env: Env = {
-    path: dir.path,
-    rundir: rundir.path,
-    env: procEnv,
-    lxts: (args, timeoutMs = 60000) => run([args[0]!, '-P', dir.path, ...args.slice(1)], { env: procEnv, timeoutMs }),
-  };
-  try {
-    await fn(env);
-  } finally {
-    // Through the library, so that a broken CLI cannot leave containers running.
-    const { Container } = await import('../../src/container.js');
-    for (const c of Container.list({ lxtspath: dir.path, rundir: rundir.path })) {
-      await c.destroy({ force: true }).catch(async () => {
-        // Last resort: the monitors this test started, by PID (init dies with its monitor).
-        const pid = c.monitorPid();
-        if (pid) process.kill(pid, 'SIGKILL');
-        await new Promise((r) => setTimeout(r, 200));
-        await c.cleanupAfterStop(true).catch(() => undefined);
-      });
-    }
-    dir.remove();
-    rundir.remove();
-    assert.deepEqual(await leftovers(before, 5000), [], 'the machine is as it was');
-  }
-}
-
-async function createBusybox(env: Env, name: string, extra: string[] = []): Promise<void> {
-  const r = await env.lxts(['create', name, '-t', 'busybox']);
-  assert.equal(r.code, 0, r.stderr);
-  if (extra.length) appendFileSync(`${env.path}/${name}/config`, extra.join('\n') + '\n');
-}
+const withEnv = (fn: (env: Env) => Promise<void>): Promise<void> => withLxtsEnv('lxts-tools', fn);
 
 interface TopJson {
   containers: { name: string; state: string; pid: number; cpuPercent: number | null; memory: { current: number }; pids: { current: number } }[];

@@ -1,7 +1,8 @@
 // Shared helpers for integration tests: run the real CLI, compare the machine's state before
 // and after, build throwaway rootfs directories.
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, rmSync, existsSync, appendFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -115,4 +116,62 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
       rmSync(path, { recursive: true, force: true });
     },
   };
+}
+
+export interface LxtsEnv {
+  /** The test's own lxtspath. */
+  path: string;
+  /** Its own run dir (LXTS_RUNDIR). */
+  rundir: string;
+  /** The environment the CLI runs with. */
+  env: NodeJS.ProcessEnv;
+  /** `lxts COMMAND -P <path> ARGS...` with that environment. */
+  lxts(args: string[], timeoutMs?: number): Promise<RunResult>;
+}
+
+/**
+ * Run `fn` with a fresh lxtspath and run dir. Afterwards every container in them is
+ * destroyed through the library (so a broken CLI cannot leave one running; copies before
+ * their origins, which refuse to go while copies exist), the dirs are removed, and the
+ * machine must be as it was.
+ */
+export async function withLxtsEnv(prefix: string, fn: (env: LxtsEnv) => Promise<void>): Promise<void> {
+  const before = machineState();
+  const dir = tempDir(`${prefix}-`);
+  const rundir = tempDir('lxts-run-');
+  const procEnv = { ...process.env, LXTS_RUNDIR: rundir.path };
+  const env: LxtsEnv = {
+    path: dir.path,
+    rundir: rundir.path,
+    env: procEnv,
+    lxts: (args, timeoutMs = 60000) => lxts([args[0]!, '-P', dir.path, ...args.slice(1)], { env: procEnv, timeoutMs }),
+  };
+  try {
+    await fn(env);
+  } finally {
+    const { Container } = await import('../../../src/container.js');
+    for (let round = 0; round < 3; round++) {
+      const all = Container.list({ lxtspath: dir.path, rundir: rundir.path });
+      const copiesFirst = [...all.filter((c) => existsSync(`${c.paths.dir}/lxts_rdepends`)), ...all.filter((c) => !existsSync(`${c.paths.dir}/lxts_rdepends`))];
+      for (const c of copiesFirst) {
+        await c.destroy({ force: true }).catch(async () => {
+          // Last resort: this test's own monitor, by PID (init dies with its monitor).
+          const pid = c.monitorPid();
+          if (pid) process.kill(pid, 'SIGKILL');
+          await new Promise((r) => setTimeout(r, 200));
+          await c.cleanupAfterStop(true).catch(() => undefined);
+        });
+      }
+    }
+    dir.remove();
+    rundir.remove();
+    assert.deepEqual(await leftovers(before, 5000), [], 'the machine is as it was');
+  }
+}
+
+/** `lxts create NAME -t busybox`, plus config lines appended. */
+export async function createBusybox(env: LxtsEnv, name: string, extraConfig: string[] = []): Promise<void> {
+  const r = await env.lxts(['create', name, '-t', 'busybox']);
+  assert.equal(r.code, 0, r.stderr);
+  if (extraConfig.length) appendFileSync(`${env.path}/${name}/config`, extraConfig.join('\n') + '\n');
 }
