@@ -48,7 +48,7 @@ if (!only.length && (process.env.LXTS_V2VM === '1' || (process.env.CI === 'true'
   } else {
     const env = 'LXTS_CG_SLOW=1 LXTS_CG_SPLIT_TOL=5 LXTS_CG_QUOTA_TOL=5';
     const runs = [
-      { label: "the guest's root cgroup", cgroup: '', files: 'dist/test/v2vm/demo.test.js dist/test/integration/cgroup.test.js dist/test/integration/cgroup-v2.test.js' },
+      { label: "the guest's root cgroup", cgroup: '', files: 'dist/test/v2vm/demo.test.js dist/test/integration/cgroup.test.js dist/test/integration/cgroup-v2.test.js dist/test/integration/cgroup-limits.test.js' },
       // lxts in a cgroup it shares with other processes: the no-internal-process rule.
       { label: 'a shared child cgroup', cgroup: 'lxts-ci', files: 'dist/test/integration/cgroup.test.js dist/test/integration/cgroup-v2.test.js' },
     ];
