@@ -2,7 +2,7 @@
 // itself is mounted by the plan (src/plan/compile.ts) inside the container's own mount
 // namespace; what the host side does is only what LXC's ovl_mount does before mounting:
 // check the lower layers and create UPPER and the workdir beside it if they are missing.
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, lstatSync, realpathSync } from 'node:fs';
 import type { ContainerSpec, RootfsSpec } from '../spec.js';
 import { LxtsError, ExitCode } from '../errors.js';
 import { STAGING_DIR } from '../launch.js';
@@ -30,7 +30,9 @@ function isDir(p: string): boolean {
  * missing. Nothing is mounted here.
  */
 export function prepareRootfs(spec: ContainerSpec): void {
+  if (spec.rootfs.kind === 'dir') checkRootfsDir(spec.rootfs.path!);
   if (spec.rootfs.kind !== 'overlay') return;
+  for (const d of spec.rootfs.lower ?? []) checkRootfsDir(d);
   prepareOverlay(spec.rootfs);
   mkdirSync(STAGING_DIR, { recursive: true, mode: 0o700 });
 }
@@ -43,4 +45,21 @@ export function prepareOverlay(r: RootfsSpec): void {
     if (!d) throw new LxtsError('overlay rootfs: no upper dir', ExitCode.CONFIG);
     mkdirSync(d, { recursive: true, mode: 0o755 });
   }
+}
+
+/**
+ * A configured rootfs must be what it says: a directory that is not itself a symlink (a
+ * rootfs dir swapped for a link to / would hand the host's root to the container), and never
+ * the host's root. Links higher up the path (e.g. /var/lib on another disk) are fine.
+ */
+export function checkRootfsDir(path: string): void {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new LxtsError(`rootfs ${path} does not exist`, ExitCode.CONFIG, 'check lxc.rootfs.path in the container\'s config');
+  }
+  if (real === '/') throw new LxtsError(`rootfs ${path} is the host's root directory`, ExitCode.CONFIG, 'lxc.rootfs.path must name the container\'s own root filesystem');
+  if (lstatSync(path).isSymbolicLink()) throw new LxtsError(`rootfs ${path} escapes through a symlink to ${real}`, ExitCode.CONFIG, 'name the real directory in lxc.rootfs.path, or replace the link by the directory');
+  if (!isDir(real)) throw new LxtsError(`rootfs ${path} is not a directory`, ExitCode.CONFIG);
 }

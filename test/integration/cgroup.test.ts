@@ -116,7 +116,9 @@ test('memory max: a process allocating past the limit is OOM-killed and counted'
   await withCgroups(['mem'], async ([cg], procs) => {
     cg!.apply({ memory: { max: 32 * M, swapMax: 0 } });
     // tail keeps the whole newline-free stream in memory: 200M > 32M
-    const p = gated('head -c 200M /dev/zero | tail; echo survived-$?');
+    // tail makes itself the OOM killer's first choice (raising one's own score needs no
+    // privilege), so the victim is always the hog and never the shell that reports.
+    const p = gated('head -c 200M /dev/zero | (echo 1000 > /proc/self/oom_score_adj; exec tail); echo survived-$?');
     procs.push(p);
     cg!.attach(p.pid);
     const oomBefore = cg!.stats().memory.oomKills;

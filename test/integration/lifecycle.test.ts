@@ -4,7 +4,7 @@
 // lxtspath and run dir, and leaves the machine as it found it.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync, readFileSync, appendFileSync } from 'node:fs';
+import { existsSync, writeFileSync, readFileSync, appendFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { isRoot, withLxtsEnv, createBusybox, type LxtsEnv as Env } from './helpers/lxts.js';
 import { monitorConsole } from '../../src/monitor-client.js';
 
@@ -133,6 +133,24 @@ test('bad input on the lifecycle commands: clear errors, nothing left behind', T
     assert.match(d.stderr, /destroy -f/);
     assert.equal((await env.lxts(['destroy', '-f', 'bb4'])).code, 0);
     assert.ok(!existsSync(`${env.path}/bb4`));
+
+    // A rootfs that escapes through a symlink (to the host's root, here) is refused.
+    await createBusybox(env, 'bb6');
+    renameSync(`${env.path}/bb6/rootfs`, `${env.path}/bb6/rootfs.real`);
+    symlinkSync('/', `${env.path}/bb6/rootfs`);
+    let esc: Awaited<ReturnType<Env['lxts']>>;
+    try {
+      esc = await env.lxts(['start', 'bb6']);
+    } finally {
+      unlinkSync(`${env.path}/bb6/rootfs`); // never leave a link to / for the clean-up to meet
+    }
+    assert.equal(esc.code, 3, esc.stderr);
+    assert.match(esc.stderr, /rootfs .*bb6\/rootfs is the host's root directory/);
+    symlinkSync(`${env.path}/bb6/rootfs.real`, `${env.path}/bb6/rootfs`);
+    const esc2 = await env.lxts(['start', 'bb6']);
+    assert.equal(esc2.code, 3, esc2.stderr);
+    assert.match(esc2.stderr, /escapes through a symlink/);
+    assert.equal(JSON.parse((await env.lxts(['info', 'bb6', '--json'])).stdout).state, 'STOPPED');
 
     // A config with a syntax error names file:line.
     await createBusybox(env, 'bb5');

@@ -55,13 +55,14 @@ test('--cpus 0.5: a busy loop gets half a CPU (within 5 points)', T, () =>
 
 test('--memory: a process allocating past the limit is OOM-killed inside; lxts and the host survive; the count is reported', T, () =>
   clean(async () => {
-    const spec = defaultSpec(`res-mem-${process.pid}`, ['/bin/sh', '-c', 'head -c 200M /dev/zero | tail > /dev/null; echo "tail=$?"; sleep 30']);
+    const spec = defaultSpec(`res-mem-${process.pid}`, ['/bin/sh', '-c', 'head -c 200M /dev/zero | (echo 1000 > /proc/self/oom_score_adj; exec tail > /dev/null); echo "tail=$?"; sleep 30']);
     spec.resources = { memory: { max: 32 * 1024 * 1024, swapMax: 0 } };
     await withContainer(spec, async (c) => {
       let out = '';
       c.executor.stdout!.on('data', (d) => (out += d));
       const deadline = Date.now() + 20000;
       while (!out.includes('tail=') && Date.now() < deadline) await sleep(50);
+      // tail raised its own OOM score: it is the victim, never the reporting shell.
       assert.match(out, /tail=137/, 'tail was SIGKILLed by the OOM killer');
       const st = c.cgroup!.stats();
       assert.ok(st.memory.oomKills >= 1, `oomKills ${st.memory.oomKills}`);
