@@ -189,7 +189,8 @@ export class Container {
   loadSpec(mode: 'start' | 'execute' = 'start', command?: string[]): { spec: ContainerSpec; stored: StoredConfig; warnings: string[] } {
     this.requireExists();
     const loaded = loadConfig(this.paths.config);
-    const conv = configToSpec(loaded, { name: this.name, mode, command });
+    // `lxc.environment = KEY` passes the starting process's value of KEY, as in LXC.
+    const conv = configToSpec(loaded, { name: this.name, mode, command, hostEnv: process.env });
     const errors = conv.problems.filter((p) => p.severity === 'error');
     if (errors.length) {
       throw new LxtsError(`invalid config: ${formatProblem(errors[0]!)}${errors.length > 1 ? ` (and ${errors.length - 1} more: lxts config validate ${this.paths.config})` : ''}`, ExitCode.CONFIG);

@@ -15,10 +15,13 @@ const withEnv = (fn: (env: Env) => Promise<void>): Promise<void> => withLxtsEnv(
 
 test('busybox system container: create, start, ls, attach, console, freeze, cgroup, stop, destroy', T, () =>
   withEnv(async (env) => {
-    await createBusybox(env, 'bb1');
+    // lxc.environment: KEY=VALUE, and a bare KEY that passes the starting process's value.
+    await createBusybox(env, 'bb1', ['lxc.environment = GREETING=hello', 'lxc.environment = LXTS_TEST_PASS']);
     assert.ok(existsSync(`${env.path}/bb1/config`) && existsSync(`${env.path}/bb1/rootfs/bin/busybox`));
 
+    env.env.LXTS_TEST_PASS = 'from-the-host';
     const start = await env.lxts(['start', 'bb1']);
+    delete env.env.LXTS_TEST_PASS;
     assert.equal(start.code, 0, start.stderr);
     const ls = await env.lxts(['ls', '--json']);
     const rows = JSON.parse(ls.stdout) as { name: string; state: string; pid: number }[];
@@ -33,6 +36,9 @@ test('busybox system container: create, start, ls, attach, console, freeze, cgro
     const ps = await env.lxts(['attach', 'bb1', '--', '/bin/ps', '-o', 'pid,comm']);
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stdout, /^\s*1\s+init$/m);
+    const environ = await env.lxts(['attach', 'bb1', '--', '/bin/sh', '-c', 'tr "\\0" "\\n" < /proc/1/environ']);
+    assert.match(environ.stdout, /^GREETING=hello$/m);
+    assert.match(environ.stdout, /^LXTS_TEST_PASS=from-the-host$/m);
     const host = await env.lxts(['attach', 'bb1', '--', '/bin/hostname']);
     assert.equal(host.stdout.trim(), 'bb1');
     assert.equal((await env.lxts(['attach', 'bb1', '--', '/bin/sh', '-c', 'exit 9'])).code, 9);
