@@ -17,6 +17,7 @@ import { validateName } from './names.js';
 import type { ContainerSpec } from './spec.js';
 import { TEMPLATES } from './template/index.js';
 import { prewarmCgroupMove } from './cgroup/prewarm.js';
+import { runHooks, type HookContext } from './hooks.js';
 import { setupNetwork, teardownNetwork, releasePhysBeforeStop, containerNetInfo, defaultNetConfig, forgetContainer, type NetInfo } from './net/index.js';
 import { prepareRootfs } from './storage/overlay.js';
 import { assertNoDependents, unregisterFromOrigin } from './storage/copy.js';
@@ -272,6 +273,7 @@ export class Container {
       if (st.state === 'BROKEN') await this.cleanupAfterStop(true);
       const { spec, stored, warnings } = this.loadSpec('start');
       prepareRootfs(spec);
+      runHooks('pre-start', stored, this.hookContext(spec));
       mkdirSync(this.paths.run, { recursive: true, mode: 0o700 });
       for (const f of [this.paths.exit, this.paths.runtime]) rmSync(f, { force: true });
       const plan = compileForHost(spec, {
@@ -293,6 +295,7 @@ export class Container {
             cgroup.attach(pid);
             const net = await setupNetwork(stored.net, { pid, container: this.name, lxtspath: this.loc.lxtspath, rundir: this.loc.rundir, runDir: this.paths.run, ownNetns: spec.namespaces.includes('net') && !stored.namespaceShare.net });
             warnings.push(...net.warnings);
+            runHooks('start-host', stored, this.hookContext(spec, pid));
           },
         });
         const rt: RuntimeInfo = {
@@ -321,7 +324,7 @@ export class Container {
    * `timeoutSec`. `kill` skips the grace period. Works without a monitor too (it was killed):
    * then init is killed directly and the clean-up done here.
    */
-  async stop(opts: { timeoutSec?: number; kill?: boolean } = {}): Promise<{ code: number | null }> {
+  async stop(opts: { timeoutSec?: number; kill?: boolean } = {}): Promise<{ code: number | null; warnings: string[] }> {
     const lock = await this.lock();
     try {
       const st = await this.state();
@@ -329,9 +332,10 @@ export class Container {
       if (st.state === 'BROKEN') {
         await this.cleanupAfterStop(true);
         await destroyIfEphemeral(this);
-        return { code: null };
+        return { code: null, warnings: [] };
       }
-      const { stored } = this.loadSpec('start');
+      const { spec, stored } = this.loadSpec('start');
+      const hooks = this.hookContext(spec, st.pid ?? undefined);
       const sig = opts.kill ? 9 : signalNumber(stored.signals.halt?.name ?? stored.signals.halt?.number ?? 'SIGPWR');
       const timeoutMs = opts.kill ? 0 : Math.round((opts.timeoutSec ?? 30) * 1000);
       // A frozen container cannot act on the signal: thaw it first.
@@ -355,9 +359,11 @@ export class Container {
       // Wait for the monitor to be gone (it releases the runtime names first) so that
       // `lxts stop` returns with nothing of the run left.
       if (monitor) await waitForExit(monitor, 15000);
+      const warnings = runHooks('stop', stored, hooks);
       await this.cleanupAfterStop(false);
+      warnings.push(...runHooks('post-stop', stored, hooks));
       await destroyIfEphemeral(this);
-      return { code };
+      return { code, warnings };
     } finally {
       lock.release();
     }
@@ -503,6 +509,11 @@ export class Container {
     };
   }
 
+  private hookContext(spec: ContainerSpec, initPid?: number): HookContext {
+    const rootfsPath = spec.rootfs.kind === 'overlay' ? (spec.rootfs.upper ?? '') : (spec.rootfs.path ?? '');
+    return { name: this.name, configPath: this.paths.config, rootfsPath, initPid };
+  }
+
   async destroy(opts: { force?: boolean } = {}): Promise<void> {
     this.requireExists();
     assertNoDependents(this, 'destroy');
@@ -513,6 +524,12 @@ export class Container {
     const lock = await this.lock();
     try {
       await this.cleanupAfterStop(true);
+      try {
+        const { spec, stored } = this.loadSpec('start');
+        runHooks('destroy', stored, this.hookContext(spec));
+      } catch {
+        /* a broken config does not keep a container from being destroyed */
+      }
       unregisterFromOrigin(this);
       await forgetContainer(this.loc.lxtspath, this.name);
       removeTree(this.paths.dir);
@@ -540,8 +557,17 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
 /** post-stop, run by the monitor (ON_EXIT) after init exited: remove the cgroup and runtime files. */
 export async function postStop(name: string, opts: Partial<Locations>): Promise<void> {
   const c = new Container(name, opts);
+  let hooks: { stored: StoredConfig; ctx: HookContext } | undefined;
+  try {
+    const { spec, stored } = c.loadSpec('start');
+    hooks = { stored, ctx: { name, configPath: c.paths.config, rootfsPath: spec.rootfs.path ?? spec.rootfs.upper ?? '' } };
+  } catch {
+    /* config gone or broken: clean up without hooks */
+  }
+  if (hooks) runHooks('stop', hooks.stored, hooks.ctx);
   c.cgroup()?.destroy();
   await teardownNetwork(c.paths.run);
+  if (hooks) runHooks('post-stop', hooks.stored, hooks.ctx);
   await destroyIfEphemeral(c);
   for (const f of [c.paths.runtime]) {
     try {

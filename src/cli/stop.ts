@@ -21,7 +21,8 @@ export async function run(argv: string[]): Promise<number> {
   const timeout = v.timeout === undefined ? 30 : Number(v.timeout);
   if (!Number.isFinite(timeout) || timeout < 0) throw usageError(`--timeout needs a number of seconds, got "${v.timeout}"`);
   requireRoot('lxts stop');
-  const { code } = await new Container(name, pathOpts(v)).stop({ timeoutSec: timeout, kill: v.kill });
+  const { code, warnings } = await new Container(name, pathOpts(v)).stop({ timeoutSec: timeout, kill: v.kill });
+  for (const w of warnings) process.stderr.write(`lxts: warning: ${w}\n`);
   if (!v.quiet) process.stderr.write(`stopped ${name}${code === null ? '' : ` (init exit status ${code})`}\n`);
   return 0;
 }

@@ -80,8 +80,10 @@ const NET: KeyDef[] = [
   S('stored', 'lxc.net.[i].l2proxy', '0|1', 'proxy ARP/NDP for the container\'s addresses on the link', V.bool),
 ].map((d) => ({ ...d, pattern: new RegExp(`^lxc\\.net\\.(\\d+)\\.${d.name.slice('lxc.net.[i].'.length).replace(/\./g, '\\.')}$`) }));
 
+// Host-side hooks run (src/hooks.ts); the ones inside the container's namespaces are stored.
+const HOST_HOOKS: readonly string[] = ['pre-start', 'start-host', 'stop', 'post-stop', 'destroy'];
 const HOOKS: KeyDef[] = HOOK_TYPES.map((t) =>
-  S('stored', `lxc.hook.${t}`, 'COMMAND', `command run at the ${t} hook (repeatable)`, text, { multi: true }),
+  S(HOST_HOOKS.includes(t) ? 'supported' : 'stored', `lxc.hook.${t}`, 'COMMAND', `command run at the ${t} hook (repeatable)`, text, { multi: true }),
 );
 
 export const KEYS: readonly KeyDef[] = [
@@ -162,7 +164,7 @@ export const KEYS: readonly KeyDef[] = [
 
   S('stored', 'lxc.hook', '(empty)', 'an empty value clears every hook set so far', clearOnly('lxc.hook'), { clears: 'lxc.hook.' }),
   ...HOOKS,
-  S('stored', 'lxc.hook.version', '0|1', 'how hooks get their arguments: 0 as arguments, 1 in LXC_* environment variables', V.bool),
+  S('supported', 'lxc.hook.version', '0|1', 'how hooks get their arguments: 0 as arguments, 1 in LXC_* environment variables', V.bool),
 
   S('supported', 'lxc.net', '(empty)', 'an empty value removes every network interface set so far', clearOnly('lxc.net'), { clears: 'lxc.net.' }),
   S('supported', 'lxc.net.[i]', '(empty)', 'an empty value removes network interface i', (v, i) => clearOnly(`lxc.net.${i}`)(), { pattern: /^lxc\.net\.(\d+)$/ }),

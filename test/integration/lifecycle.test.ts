@@ -190,3 +190,29 @@ test('a Debian system container boots its real init, runs attach, and stops clea
     assert.equal(JSON.parse((await env.lxts(['info', 'deb', '--json'])).stdout).state, 'STOPPED');
     assert.equal((await env.lxts(['destroy', 'deb'])).code, 0);
   }));
+
+test('host-side hooks: pre-start, start-host (with LXC_PID), stop and post-stop run with LXC\'s arguments and environment; a failing pre-start aborts the start', T, () =>
+  withEnv(async (env) => {
+    const log = `${env.path}/hooks.log`;
+    const hook = (t: string): string => `lxc.hook.${t} = /bin/sh -c 'echo "${t} args=$0,$1,$2 name=$LXC_NAME type=$LXC_HOOK_TYPE pid=\${LXC_PID:-none} rootfs=$LXC_ROOTFS_PATH" >> ${log}'`;
+    await createBusybox(env, 'hk', [hook('pre-start'), hook('start-host'), hook('stop'), hook('post-stop')]);
+    const start = await env.lxts(['start', 'hk']);
+    assert.equal(start.code, 0, start.stderr);
+    const pid = (JSON.parse((await env.lxts(['info', 'hk', '--json'])).stdout) as { pid: number }).pid;
+    assert.equal((await env.lxts(['stop', '-k', 'hk'])).code, 0);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['pre-start', 'start-host', 'stop', 'post-stop']);
+    for (const l of lines) {
+      assert.match(l, /args=hk,lxc,(pre-start|start-host|stop|post-stop) name=hk type=/);
+      assert.match(l, new RegExp(`rootfs=${env.path}/hk/rootfs$`));
+    }
+    assert.match(lines[1]!, new RegExp(`pid=${pid} `), 'start-host sees the init\'s host PID');
+    assert.match(lines[0]!, /pid=none/);
+
+    // A failing pre-start hook: the start fails with the hook named, nothing is left running.
+    appendFileSync(`${env.path}/hk/config`, "lxc.hook.pre-start = /bin/sh -c 'echo no-go >&2; exit 3'\n");
+    const bad = await env.lxts(['start', 'hk']);
+    assert.equal(bad.code, 125, bad.stderr);
+    assert.match(bad.stderr, /lxc\.hook\.pre-start .* failed: exit status 3: no-go/);
+    assert.equal(JSON.parse((await env.lxts(['info', 'hk', '--json'])).stdout).state, 'STOPPED');
+  }));
