@@ -1371,19 +1371,26 @@ static void console_input(const char *buf, size_t n) {
   console_write_master();
 }
 
+// One read from a pty master: > 0 bytes read; 0 nothing more for now (EAGAIN), or the
+// master is done (EOF/EIO: every slave closed) and is closed and set to -1; -1 interrupted
+// (EINTR), call again.
+static ssize_t read_master(int *master, char *buf, size_t size) {
+  ssize_t n = read(*master, buf, size);
+  if (n > 0) return n;
+  if (n < 0 && errno == EINTR) return -1;
+  if (n < 0 && errno == EAGAIN) return 0;
+  close(*master);
+  *master = -1;
+  return 0;
+}
+
 // Reads what the console has into the ring and the log, and passes it on to every console
 // client. Returns 0 when nothing more is there.
 static int console_read_master(void) {
   char buf[4096];
-  ssize_t n = read(MON.master, buf, sizeof buf);
-  if (n < 0 && errno == EINTR) return 1;
-  if (n < 0 && errno == EAGAIN) return 0;
-  if (n <= 0) {
-    // EIO cannot happen while we hold the slave; if it does, stop polling a dead master.
-    close(MON.master);
-    MON.master = -1;
-    return 0;
-  }
+  // EIO cannot happen while we hold the slave; if it does, stop polling a dead master.
+  ssize_t n = read_master(&MON.master, buf, sizeof buf);
+  if (n <= 0) return n < 0;
   ring_append(buf, (size_t)n);
   log_write(buf, (size_t)n);
   for (int k = 0; k < MAX_CLIENTS; k++)
@@ -1713,14 +1720,8 @@ static void copy_winsize(void) {
 // slave closed) or, when draining, when nothing more is buffered.
 static int relay_master(void) {
   char buf[4096];
-  ssize_t n = read(M.master, buf, sizeof buf);
-  if (n < 0 && errno == EINTR) return 1;
-  if (n < 0 && errno == EAGAIN) return 0;
-  if (n <= 0) {
-    close(M.master);
-    M.master = -1;
-    return 0;
-  }
+  ssize_t n = read_master(&M.master, buf, sizeof buf);
+  if (n <= 0) return n < 0;
   (void)write_all(1, buf, (size_t)n);
   return 1;
 }
