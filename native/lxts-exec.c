@@ -308,7 +308,7 @@ static int decode_plan(unsigned char *blob, uint32_t size, struct plan *plan) {
 }
 
 // Steps that only make sense together: the console belongs to a detached monitor (a
-// foreground run has PTY for that), and CONSOLE_IN needs a console. MONITOR, CONSOLE and
+// foreground run has PTY for that), and CONSOLE_IN needs a console or a PTY. MONITOR, CONSOLE and
 // ON_EXIT may appear once. Returns the offending step or 0.
 static uint32_t validate_combination(const struct plan *plan) {
   uint32_t seen[OP_LAST + 1] = {0}; // step number of the first occurrence
@@ -318,7 +318,7 @@ static uint32_t validate_combination(const struct plan *plan) {
     if (!seen[op]) seen[op] = i + 1;
   }
   if (seen[OP_CONSOLE] && !seen[OP_MONITOR]) return seen[OP_CONSOLE];
-  if (seen[OP_CONSOLE_IN] && !seen[OP_CONSOLE]) return seen[OP_CONSOLE_IN];
+  if (seen[OP_CONSOLE_IN] && !seen[OP_CONSOLE] && !seen[OP_PTY]) return seen[OP_CONSOLE_IN];
   if (seen[OP_PTY] && seen[OP_MONITOR]) return seen[OP_PTY]; // detached: stdin is /dev/null
   return 0;
 }

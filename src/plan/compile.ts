@@ -80,8 +80,10 @@ export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): Laun
   if (ctx.cgroup2Mount && ns.has('cgroup')) {
     add('MOUNT_IN', 'cgroup2', 'sys/fs/cgroup', 'cgroup2', MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, '');
   }
-  if (ctx.monitor) {
-    // System containers' init and getty expect the console at /dev/console.
+  if (ctx.monitor || spec.process.terminal) {
+    // System containers' init and getty expect the console at /dev/console; with a PTY the
+    // container's stdio then names a tty of its own (`tty` prints /dev/console: the pty
+    // itself comes from the host's devpts, which the container does not see).
     add('TOUCH_IN', 'dev/console', octal(0o600));
     add('CONSOLE_IN', 'dev/console');
   }

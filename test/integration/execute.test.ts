@@ -147,6 +147,13 @@ test('user, cwd, no_new_privs and ulimits apply', { ...T, skip }, () =>
     assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.replace(/\s+/g, ' ')), ['65534', '65534', '/tmp', 'NoNewPrivs: 1', '123']);
   }));
 
+test('-t: the command gets a terminal of its own, named /dev/console inside', { ...T, skip }, () =>
+  clean(async () => {
+    const r = await lxts(['execute', '-t', '--', '/bin/sh', '-c', 'tty; test -t 0 && test -t 1 && echo both-ttys; exit 4']);
+    assert.equal(r.code, 4, r.stderr);
+    assert.deepEqual(r.stdout.replace(/\r/g, '').trim().split('\n'), ['/dev/console', 'both-ttys']);
+  }));
+
 test('exit codes propagate: status, not found, not executable', { ...T, skip }, () =>
   clean(async () => {
     assert.equal((await sh('exit 7')).code, 7);
