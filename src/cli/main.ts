@@ -4,6 +4,8 @@ import { LxtsError, ExitCode } from '../errors.js';
 
 interface Command {
   summary: string;
+  /** Not listed in --help (used by lxts itself). */
+  hidden?: boolean;
   load: () => Promise<{ run(argv: string[]): Promise<number> }>;
 }
 
@@ -30,7 +32,7 @@ const COMMANDS: Record<string, Command> = {
   top: { summary: 'live CPU, memory, processes and block I/O of running containers', load: () => import('./top.js') },
   monitor: { summary: 'print container state changes as they happen', load: () => import('./monitor.js') },
   autostart: { summary: 'start (or stop) the lxc.start.auto containers, by order and delay', load: () => import('./autostart.js') },
-  internal: { summary: '(used by container monitors)', load: () => import('./internal.js') },
+  internal: { summary: '(used by container monitors)', hidden: true, load: () => import('./internal.js') },
   check: { summary: 'show what this host supports (namespaces, cgroup layout, executor)', load: () => import('./check.js') },
   demo: { summary: 'partition one CPU between containers by cgroup weight, live (default 75/25)', load: () => import('./demo.js') },
   ps: { summary: 'show containers\' processes with host and container PIDs side by side (--tree)', load: () => import('./ps.js') },
@@ -47,7 +49,7 @@ export function usage(): string {
     'Linux containers in TypeScript: namespaces, control groups, LXC-format configs.',
     '',
     'commands:',
-    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`),
+    ...Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`),
     '',
     'Run `lxts COMMAND --help` for the options of a command.',
   ].join('\n');
