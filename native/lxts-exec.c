@@ -93,7 +93,8 @@ enum {
   OP_CONSOLE_IN = 31,
   OP_ON_EXIT = 32,
   OP_LINK_UP = 33,
-  OP_LAST = 33,
+  OP_HOOK = 34,
+  OP_LAST = 34,
 };
 
 enum side { SIDE_NONE, SIDE_PARENT, SIDE_CHILD };
@@ -140,6 +141,7 @@ static const struct opinfo OPS[OP_LAST + 1] = {
   [OP_CONSOLE_IN] = {"console_in", SIDE_CHILD, 1, 1, 0},
   [OP_ON_EXIT] = {"on_exit", SIDE_PARENT, 2, MANY, 0},
   [OP_LINK_UP] = {"link_up", SIDE_CHILD, 1, 1, 0},
+  [OP_HOOK] = {"hook", SIDE_CHILD, 1, MANY, 0},
 };
 
 struct arg {
@@ -370,6 +372,7 @@ struct child_state {
   int barrier_r;    // the monitor writes `g` here
   mode_t umask;     // the caller's umask, restored for the command
   char **envp;      // ENV
+  int hook_status;  // HOOK: the failed hook's exit status (128+N if killed)
   unsigned long clone_flags;
   char console[64]; // CONSOLE: the pty slave's path (/dev/pts/N) as the monitor's mount ns names it
 };
@@ -803,6 +806,34 @@ static void cloexec_from_3(void) {
   for (int fd = 3; fd < max; fd++) (void)fcntl(fd, F_SETFD, FD_CLOEXEC); // EBADF expected
 }
 
+// HOOK cmdline [K=V...]: LXC's hooks that run inside the container's namespaces — pre-mount,
+// mount and autodev before pivot_root (the host's /bin/sh), start after it (the container's).
+// /bin/sh -c cmdline with exactly the given environment and the child's stdio; waits for it.
+static int do_hook(const struct step *s) {
+  char **envp = calloc(s->nargs, sizeof(char *));
+  if (!envp) return -1;
+  for (uint32_t i = 1; i < s->nargs; i++) envp[i - 1] = s->a[i].s;
+  pid_t pid = fork();
+  if (pid < 0) {
+    free(envp);
+    return -1;
+  }
+  if (pid == 0) {
+    char *argv[] = {"sh", "-c", s->a[0].s, NULL};
+    cloexec_from_3(); // the barrier and error pipes are not the hook's
+    execve("/bin/sh", argv, envp);
+    _exit(127);
+  }
+  free(envp);
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return -1;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+  C.hook_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  errno = ECANCELED;
+  return -1;
+}
+
 static int do_exec(const struct step *s) {
   char **argv = calloc(s->nargs, sizeof(char *));
   if (!argv) return -1;
@@ -848,6 +879,7 @@ static int run_child_step(const struct step *s) {
   case OP_MASK_IN: return do_mask_in(s);
   case OP_READONLY_IN: return do_readonly_in(s);
   case OP_LINK_UP: return do_link_up(s);
+  case OP_HOOK: return do_hook(s);
   case OP_CONSOLE_IN: return do_console_in(s);
   case OP_PIVOT_ROOT: return do_pivot_root();
   case OP_HOSTNAME: return sethostname(s->a[0].s, s->a[0].len);
@@ -986,7 +1018,11 @@ static void __attribute__((noreturn)) child_main(const struct plan *plan, uint32
   for (uint32_t i = 0; i < plan->count; i++) {
     const struct step *s = &plan->steps[i];
     if (OPS[s->op].side != SIDE_CHILD) continue;
-    if (run_child_step(s) < 0) child_fail(i + 1, s, NULL, errno);
+    if (run_child_step(s) < 0) {
+      char status[40];
+      snprintf(status, sizeof status, "(exit status %d)", C.hook_status);
+      child_fail(i + 1, s, s->op == OP_HOOK && C.hook_status ? status : NULL, errno);
+    }
   }
   child_fail(plan->count, &plan->steps[plan->count - 1], NULL, EINVAL); // not reached: validated
 }

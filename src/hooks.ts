@@ -4,7 +4,7 @@
 // is a shell command line run by /bin/sh, with LXC's arguments (hook version 0: NAME lxc
 // TYPE) or only LXC_* variables (version 1), and LXC's environment.
 // The hooks that run inside the container's namespaces (pre-mount, mount, autodev, start)
-// are not applied yet; the key table says so.
+// are steps of the launch plan (HOOK, carried out by lxts-exec): src/plan/compile.ts.
 import { spawnSync } from 'node:child_process';
 import type { StoredConfig } from './config/lxc-to-spec.js';
 import { LxtsError, ExitCode } from './errors.js';

@@ -83,6 +83,13 @@ export interface ContainerSpec {
    * reach the host's filesystem (src/security/seccomp.ts); 'unconfined' installs nothing.
    */
   seccomp: 'default' | 'unconfined';
+  /**
+   * LXC's hooks that run inside the container's namespaces (lxc.hook.pre-mount, mount,
+   * autodev: before pivot_root, with the host's /bin/sh; start: just before the command, with
+   * the container's). Shell command lines; `version` 0 appends LXC's arguments NAME lxc TYPE.
+   * The host-side hooks are run by the Container (src/hooks.ts).
+   */
+  hooks: { preMount: string[]; mount: string[]; autodev: string[]; start: string[]; version: 0 | 1 };
 }
 
 export const DEFAULT_ENV = [
@@ -137,5 +144,6 @@ export function defaultSpec(name: string, args: string[]): ContainerSpec {
     sysctls: {},
     resources: {},
     seccomp: 'default',
+    hooks: { preMount: [], mount: [], autodev: [], start: [], version: 0 },
   };
 }

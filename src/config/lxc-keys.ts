@@ -80,10 +80,10 @@ const NET: KeyDef[] = [
   S('stored', 'lxc.net.[i].l2proxy', '0|1', 'proxy ARP/NDP for the container\'s addresses on the link', V.bool),
 ].map((d) => ({ ...d, pattern: new RegExp(`^lxc\\.net\\.(\\d+)\\.${d.name.slice('lxc.net.[i].'.length).replace(/\./g, '\\.')}$`) }));
 
-// Host-side hooks run (src/hooks.ts); the ones inside the container's namespaces are stored.
-const HOST_HOOKS: readonly string[] = ['pre-start', 'start-host', 'stop', 'post-stop', 'destroy'];
+// Host-side hooks are run by the Container (src/hooks.ts), the ones inside the container's
+// namespaces by the executor (HOOK steps of the plan); clone is only stored.
 const HOOKS: KeyDef[] = HOOK_TYPES.map((t) =>
-  S(HOST_HOOKS.includes(t) ? 'supported' : 'stored', `lxc.hook.${t}`, 'COMMAND', `command run at the ${t} hook (repeatable)`, text, { multi: true }),
+  S(t === 'clone' ? 'stored' : 'supported', `lxc.hook.${t}`, 'COMMAND', `command run at the ${t} hook (repeatable)`, text, { multi: true }),
 );
 
 export const KEYS: readonly KeyDef[] = [

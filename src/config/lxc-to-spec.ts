@@ -313,6 +313,14 @@ export function configToSpec(input: ConfigInput, opts: ConvertOptions = {}): Con
   }
   const hv = val<boolean>('lxc.hook.version');
   if (hv !== undefined) stored.hookVersion = hv ? 1 : 0;
+  // The hooks that run inside the container's namespaces are part of its launch plan.
+  spec.hooks = {
+    preMount: stored.hooks['pre-mount'] ?? [],
+    mount: stored.hooks.mount ?? [],
+    autodev: stored.hooks.autodev ?? [],
+    start: stored.hooks.start ?? [],
+    version: stored.hookVersion ?? 0,
+  };
   stored.signals = dropUndefined({
     halt: val<V.SignalValue>('lxc.signal.halt'), reboot: val<V.SignalValue>('lxc.signal.reboot'),
     stop: val<V.SignalValue>('lxc.signal.stop'), monitorPdeath: val<V.SignalValue>('lxc.monitor.signal.pdeath'),

@@ -1,7 +1,7 @@
 // ContainerSpec -> LaunchPlan. Pure: everything it needs from the host (the host template's
 // layout, the staging directory) comes in through CompileContext, so the same spec always
 // compiles to the same plan and tests can golden-check it without root.
-import type { ContainerSpec, MountSpec } from '../spec.js';
+import { DEFAULT_ENV, type ContainerSpec, type MountSpec } from '../spec.js';
 import type { LaunchPlan, PlanStep } from './encode.js';
 import { CLONE, MS, RLIMIT } from './ops.js';
 import type { OpName } from './ops.js';
@@ -75,6 +75,8 @@ export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): Laun
   // and the old root's unmount after pivot_root must not either.
   add('MOUNT', '', '/', '', MS.REC | MS.PRIVATE, '');
 
+  const rootfsMount = spec.rootfs.kind === 'dir' ? spec.rootfs.path! : (ctx.stagingDir ?? '');
+  addHooks(spec, 'pre-mount', spec.hooks.preMount, rootfsMount, add);
   addRootfs(spec, ctx, add);
   addStandardMounts(spec, ns, add);
   if (ctx.cgroup2Mount && ns.has('cgroup')) {
@@ -88,6 +90,8 @@ export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): Laun
     add('CONSOLE_IN', 'dev/console');
   }
   for (const m of spec.mounts) addUserMount(m, add);
+  addHooks(spec, 'mount', spec.hooks.mount, rootfsMount, add);
+  addHooks(spec, 'autodev', spec.hooks.autodev, rootfsMount, add);
   add('PIVOT_ROOT');
 
   if (spec.rootfs.readonly) add('MOUNT', '', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY, '');
@@ -103,6 +107,8 @@ export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): Laun
     add('RLIMIT', res, limit(r.soft), limit(r.hard));
   }
 
+  // LXC's start hook: inside the container, just before its command, still privileged.
+  addHooks(spec, 'start', spec.hooks.start, '/', add);
   const caps = capabilityMask(spec.capabilities);
   add('CAPBSET', caps);
   // Installed while this process still holds CAP_SYS_ADMIN (no no_new_privs needed); it
@@ -172,6 +178,24 @@ export function overlayMountData(r: { lower?: string[]; upper?: string; work?: s
     if (/[,:\\]/.test(p)) throw new LxtsError(`overlay rootfs path "${p}" contains ",", ":" or "\\", which overlayfs mount options cannot take`, ExitCode.CONFIG);
   }
   return `lowerdir=${lower.join(':')},upperdir=${r.upper},workdir=${r.work}`;
+}
+
+/** HOOK steps with LXC's environment (and, for hook version 0, its arguments). */
+function addHooks(spec: ContainerSpec, type: string, cmds: string[], rootfsMount: string, add: Add): void {
+  for (const cmd of cmds) {
+    const line = spec.hooks.version === 0 ? `${cmd} ${spec.name} lxc ${type}` : cmd;
+    add(
+      'HOOK',
+      line,
+      `LXC_NAME=${spec.name}`,
+      `LXC_ROOTFS_MOUNT=${rootfsMount}`,
+      `LXC_ROOTFS_PATH=${spec.rootfs.path ?? spec.rootfs.upper ?? ''}`,
+      `LXC_HOOK_TYPE=${type}`,
+      'LXC_HOOK_SECTION=lxc',
+      `LXC_HOOK_VERSION=${spec.hooks.version}`,
+      DEFAULT_ENV[0]!,
+    );
+  }
 }
 
 function roBind(add: Add, src: string, target: string, mode: number, rec: boolean): void {

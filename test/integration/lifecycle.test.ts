@@ -216,3 +216,27 @@ test('host-side hooks: pre-start, start-host (with LXC_PID), stop and post-stop 
     assert.match(bad.stderr, /lxc\.hook\.pre-start .* failed: exit status 3: no-go/);
     assert.equal(JSON.parse((await env.lxts(['info', 'hk', '--json'])).stdout).state, 'STOPPED');
   }));
+
+test('hooks inside the container: mount (before pivot_root, rootfs at LXC_ROOTFS_MOUNT) and start (in the container) run; a failing mount hook fails the start', T, () =>
+  withEnv(async (env) => {
+    await createBusybox(env, 'hn', [
+      "lxc.hook.mount = /bin/sh -c 'echo \"$2 in $LXC_ROOTFS_MOUNT\" > $LXC_ROOTFS_MOUNT/root/mount-hook'",
+      "lxc.hook.start = /bin/sh -c 'echo \"$2 as $(cat /proc/self/comm) pid-ns-init=$(cat /proc/1/comm)\" > /root/start-hook'",
+    ]);
+    const s = await env.lxts(['start', 'hn']);
+    assert.equal(s.code, 0, s.stderr);
+    const r = await env.lxts(['attach', 'hn', '--', '/bin/sh', '-c', 'cat /root/mount-hook /root/start-hook']);
+    assert.equal(r.code, 0, r.stderr);
+    const [mountLine, startLine] = r.stdout.trim().split('\n');
+    assert.equal(mountLine, `mount in ${env.path}/hn/rootfs`);
+    // The start hook ran inside the container's PID namespace, where PID 1 was still the
+    // executor's child about to become the container's init.
+    assert.equal(startLine, 'start as cat pid-ns-init=lxts-exec');
+    assert.equal((await env.lxts(['stop', '-k', 'hn'])).code, 0);
+
+    appendFileSync(`${env.path}/hn/config`, "lxc.hook.mount = /bin/sh -c 'exit 7'\n");
+    const bad = await env.lxts(['start', 'hn']);
+    assert.equal(bad.code, 125, bad.stderr);
+    assert.match(bad.stderr, /hook .*\(exit status 7\)/);
+    assert.equal(JSON.parse((await env.lxts(['info', 'hn', '--json'])).stdout).state, 'STOPPED');
+  }));

@@ -44,7 +44,8 @@ test('config validate --json lists errors and warnings per file', { timeout: 300
   assert.deepEqual(j.files.map((f: { file: string; valid: boolean }) => [f.file, f.valid]), [['broken/caps.conf', false], ['app/config', true], ['nope.conf', false]]);
   assert.deepEqual(j.files[0].errors[0], { file: 'broken/caps.conf', line: 2, key: 'lxc.cap.keep', message: 'cannot be combined with lxc.cap.drop (broken/caps.conf:1): use one of them' });
   assert.equal(j.files[1].warnings[0].key, 'lxc.apparmor.profile');
-  assert.ok(j.files[1].stored.some((s: { key: string }) => s.key === 'lxc.hook.start'));
+  assert.ok(j.files[1].stored.some((s: { key: string }) => s.key === 'lxc.seccomp.profile'));
+  assert.ok(!j.files[1].stored.some((s: { key: string }) => s.key === 'lxc.hook.start'), 'hooks are applied, not stored');
   assert.match(j.files[2].errors[0].message, /cannot read config: no such file/);
 });
 
