@@ -1,5 +1,5 @@
 // lxts execute [options] [--] CMD [ARGS]   (lxc-execute)
-import { statSync } from 'node:fs';
+import { statSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { defaultSpec, type ContainerSpec, type MountSpec, type NamespaceKind, ALL_NAMESPACES } from '../spec.js';
@@ -9,9 +9,11 @@ import { usageError, requireRoot, LxtsError, ExitCode } from '../errors.js';
 import { splitAtCommand, parse, helpText, type Options } from './args.js';
 import { RESOURCE_OPTIONS, RESOURCE_HELP, resourcesFromFlags } from './resource-flags.js';
 import { prewarmCgroupMove } from '../cgroup/prewarm.js';
+import { ociToSpec, type OciConfig } from '../config/oci.js';
 
 const OPTIONS = {
   rootfs: { type: 'string' },
+  bundle: { type: 'string', short: 'b' },
   name: { type: 'string', short: 'n' },
   lxtspath: { type: 'string', short: 'P' },
   hostname: { type: 'string' },
@@ -48,6 +50,7 @@ const HELP = helpText(
     'lxc-execute; the container stays locked (start, copy, destroy wait) while it runs.',
   [
     ['--rootfs DIR', 'use DIR as the root filesystem (default: the host template)'],
+    ['-b, --bundle DIR', 'run an OCI bundle (DIR/config.json and its rootfs); COMMAND replaces process.args'],
     ['-n, --name NAME', 'container name (default: exec-PID); if a container NAME exists, run in its config (see below)'],
     ['-P, --lxtspath DIR', 'where -n NAME is looked up (default /var/lib/lxts, or $LXTS_PATH)'],
     ['--hostname NAME', 'hostname inside (default: the name)'],
@@ -78,9 +81,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const named = v.name !== undefined ? await namedContainer(v, command) : undefined;
-  if (!named && command.length === 0) throw usageError('no command given', 'usage: lxts execute [OPTIONS] -- COMMAND [ARGS...]');
-  const spec = named?.spec ?? specFromFlags(v, command);
+  const bundle = v.bundle !== undefined ? specFromBundle(v, command) : undefined;
+  const named = !bundle && v.name !== undefined ? await namedContainer(v, command) : undefined;
+  if (!named && !bundle && command.length === 0) throw usageError('no command given', 'usage: lxts execute [OPTIONS] -- COMMAND [ARGS...]');
+  const spec = bundle ?? named?.spec ?? specFromFlags(v, command);
   if (!v['dry-run'] && process.getuid?.() === 0) prewarmCgroupMove();
   const { compileForHost } = await import('../launch.js');
   if (v['dry-run']) {
@@ -132,6 +136,40 @@ async function namedContainer(v: Values, command: string[]): Promise<{ container
 
 
 type Values = ReturnType<typeof parse<typeof OPTIONS>>['values'];
+
+/** Flags that set what an OCI bundle's config.json already says. */
+const BUNDLE_CONFLICTS = ['rootfs', 'hostname', 'env', 'cwd', 'user', 'mount', 'cap-drop', 'cap-add', 'ulimit', 'sysctl', 'share', 'read-only', 'cpu-weight', 'cpu-shares', 'cpus', 'cpuset', 'memory', 'memory-swap', 'pids-max', 'io-weight', 'cgroup'] as const;
+
+/** `--bundle DIR`: the OCI runtime-spec front door (src/config/oci.ts). */
+export function specFromBundle(v: Values, command: string[]): ContainerSpec {
+  const dir = resolve(v.bundle!);
+  for (const f of BUNDLE_CONFLICTS) if (v[f] !== undefined) throw usageError(`--${f} cannot be combined with --bundle: the bundle's config.json says it`);
+  let cfg: OciConfig;
+  try {
+    cfg = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')) as OciConfig;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new LxtsError(`${dir}/config.json: ${err.code === 'ENOENT' ? 'no such file (is this an OCI bundle?)' : err.message}`, ExitCode.CONFIG);
+  }
+  const { spec, warnings } = ociToSpec(cfg, dir, validateName(v.name ?? `oci-${process.pid}`));
+  for (const w of warnings) process.stderr.write(`lxts: warning: ${w}\n`);
+  checkRootfs(spec.rootfs.path!);
+  if (command.length) spec.process.args = command;
+  // Bind targets are made inside the rootfs like the source: a directory, or a file.
+  for (const m of spec.mounts) {
+    if (m.type !== 'none' || m.options.some((o) => o.startsWith('create='))) continue;
+    let st;
+    try {
+      st = statSync(m.source);
+    } catch {
+      throw new LxtsError(`config.json: mounts: bind source ${m.source} does not exist`, ExitCode.CONFIG);
+    }
+    m.options.push(st.isDirectory() ? 'create=dir' : 'create=file');
+  }
+  if (v.tty || v['no-tty']) spec.process.terminal = !!v.tty;
+  if (v.init) spec.init = true;
+  return spec;
+}
 
 export function specFromFlags(v: Values, command: string[]): ContainerSpec {
   const name = validateName(v.name ?? `exec-${process.pid}`);

@@ -211,6 +211,40 @@ test('a directory rootfs (busybox) with a bind mount; symlinks cannot lead out o
     }
   }));
 
+test('--bundle runs an OCI bundle (config.json as crun/runc spec write it)', { ...T, skip }, () =>
+  clean(async () => {
+    const bundle = tempDir('lxts-oci-');
+    try {
+      makeBusyboxRootfs(bundle.path + '/rootfs');
+      const cfg = {
+        ociVersion: '1.0.0',
+        process: { terminal: false, user: { uid: 0, gid: 0 }, args: ['/bin/sh', '-c', 'echo pid=$$ host=$(hostname) env=$GREETING; grep CapBnd /proc/self/status; cat /proc/self/status | grep -c NoNewPrivs:.1'], env: ['PATH=/bin', 'GREETING=hi'], cwd: '/', capabilities: { bounding: ['CAP_KILL', 'CAP_CHOWN'] }, noNewPrivileges: true },
+        root: { path: 'rootfs', readonly: false },
+        hostname: 'ocibox',
+        mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+        linux: { namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }], resources: { pids: { limit: 20 } } },
+      };
+      writeFileSync(bundle.path + '/config.json', JSON.stringify(cfg));
+      const r = await lxts(['execute', '--bundle', bundle.path]);
+      assert.equal(r.code, 0, r.stderr);
+      const [first, capLine, nnp] = r.stdout.trim().split('\n');
+      assert.equal(first, 'pid=1 host=ocibox env=hi');
+      // kill (5) and chown (0) only.
+      assert.equal(BigInt('0x' + capLine!.split(/\s+/)[1]), (1n << 5n) | 1n);
+      assert.equal(nnp, '1');
+      const o = await lxts(['execute', '--bundle', bundle.path, '--', '/bin/hostname']);
+      assert.equal(o.stdout.trim(), 'ocibox', 'a command after -- replaces process.args');
+      const bad = await lxts(['execute', '--bundle', bundle.path, '--memory', '1G']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--memory cannot be combined with --bundle/);
+      const none = await lxts(['execute', '--bundle', '/nonexistent-bundle']);
+      assert.equal(none.code, 3);
+      assert.match(none.stderr, /config\.json: no such file \(is this an OCI bundle\?\)/);
+    } finally {
+      bundle.remove();
+    }
+  }));
+
 test('the library runs a container without the CLI', { ...T, skip }, () =>
   clean(async () => {
     const { launch } = await import('../../src/index.js');
