@@ -21,13 +21,26 @@ export async function run(argv: string[]): Promise<number> {
   requireRoot('lxts start');
   const c = new Container(name, pathOpts(v));
   if (v.foreground) {
-    const { spec, warnings } = c.loadSpec('start');
-    for (const w of warnings) process.stderr.write(`lxts: warning: ${w}\n`);
-    if (await c.isRunning()) throw new (await import('../errors.js')).LxtsError(`container "${name}" is already running`);
-    spec.process.terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, () => {});
-    const { execute } = await import('../launch.js');
-    return (await execute(spec, { stdio: 'inherit' })).code;
+    // In the foreground, like `lxts execute` with the container's config: locked for the run,
+    // only when stopped, an overlay rootfs prepared, an ephemeral container gone afterwards.
+    const { lockContainer, requireStopped } = await import('../storage/copy.js');
+    const { prepareRootfs } = await import('../storage/overlay.js');
+    const lock = await lockContainer(c);
+    try {
+      await requireStopped(c, 'it is already running');
+      const { spec, stored, warnings } = c.loadSpec('start');
+      for (const w of warnings) process.stderr.write(`lxts: warning: ${w}\n`);
+      prepareRootfs(spec);
+      spec.process.terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) process.on(s, () => {});
+      const { execute } = await import('../launch.js');
+      const { code } = await execute(spec, { stdio: 'inherit' });
+      lock.release();
+      if (stored.ephemeral) await c.destroy({ force: true });
+      return code;
+    } finally {
+      lock.release();
+    }
   }
   const { pid, warnings } = await c.start();
   for (const w of warnings) process.stderr.write(`lxts: warning: ${w}\n`);

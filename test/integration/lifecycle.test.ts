@@ -240,3 +240,15 @@ test('hooks inside the container: mount (before pivot_root, rootfs at LXC_ROOTFS
     assert.match(bad.stderr, /hook .*\(exit status 7\)/);
     assert.equal(JSON.parse((await env.lxts(['info', 'hn', '--json'])).stdout).state, 'STOPPED');
   }));
+
+test('start -F runs the container in the foreground with its status; an ephemeral one is gone afterwards', T, () =>
+  withEnv(async (env) => {
+    await createBusybox(env, 'fg', ["lxc.init.cmd = /bin/sh -c 'echo in-the-foreground $(hostname); exit 3'"]);
+    const r = await env.lxts(['start', '-F', 'fg']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /in-the-foreground fg/);
+    assert.equal(JSON.parse((await env.lxts(['info', 'fg', '--json'])).stdout).state, 'STOPPED');
+    appendFileSync(`${env.path}/fg/config`, 'lxc.ephemeral = 1\n');
+    assert.equal((await env.lxts(['start', '-F', 'fg'])).code, 3);
+    assert.ok(!existsSync(`${env.path}/fg`), 'the ephemeral container is destroyed after its run');
+  }));
