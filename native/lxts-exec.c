@@ -32,6 +32,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -94,7 +95,8 @@ enum {
   OP_ON_EXIT = 32,
   OP_LINK_UP = 33,
   OP_HOOK = 34,
-  OP_LAST = 34,
+  OP_PTY_OWNER = 35,
+  OP_LAST = 35,
 };
 
 enum side { SIDE_NONE, SIDE_PARENT, SIDE_CHILD };
@@ -142,6 +144,7 @@ static const struct opinfo OPS[OP_LAST + 1] = {
   [OP_ON_EXIT] = {"on_exit", SIDE_PARENT, 2, MANY, 0},
   [OP_LINK_UP] = {"link_up", SIDE_CHILD, 1, 1, 0},
   [OP_HOOK] = {"hook", SIDE_CHILD, 1, MANY, 0},
+  [OP_PTY_OWNER] = {"pty_owner", SIDE_PARENT, 2, 2, 0},
 };
 
 struct arg {
@@ -421,9 +424,27 @@ static int open_parent_in_root(const char *path, char *base, size_t base_size) {
   return open_in_root(dir, O_PATH | O_DIRECTORY, 0);
 }
 
+// A bind remount changes the per-mount flags; in a user namespace the kernel refuses to
+// clear the flags the mount was made with (they are locked: nosuid, nodev, noexec, the
+// atime ones), so they are kept as they are, as runc and crun do. Without a user namespace
+// this changes nothing the plan asked for.
+static uint64_t keep_locked_flags(int fd, const char *path, uint64_t flags) {
+  if ((flags & (MS_REMOUNT | MS_BIND)) != (MS_REMOUNT | MS_BIND)) return flags;
+  struct statvfs sv;
+  if ((fd >= 0 ? fstatvfs(fd, &sv) : statvfs(path, &sv)) < 0) return flags;
+  if (sv.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
 static int do_mount(const struct step *s) {
   uint64_t flags;
   if (parse_u64(s->a[3].s, 10, &flags) < 0) return -1;
+  flags = keep_locked_flags(-1, s->a[1].s, flags);
   return mount(nullable(&s->a[0]), s->a[1].s, nullable(&s->a[2]), flags, nullable(&s->a[4]));
 }
 
@@ -444,6 +465,7 @@ static int do_mount_in(const struct step *s) {
   if (fd < 0) return -1;
   char target[40];
   fd_path(target, sizeof target, fd);
+  flags = keep_locked_flags(fd, NULL, flags);
   int r = mount(nullable(&s->a[0]), target, nullable(&s->a[2]), flags, nullable(&s->a[4]));
   close_keep_errno(fd);
   return r;
@@ -577,7 +599,7 @@ static int do_readonly_in(const struct step *s) {
   fd = open_in_root(s->a[0].s, O_PATH, 0);
   if (fd < 0) return -1;
   fd_path(target, sizeof target, fd);
-  r = mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  r = mount(NULL, target, NULL, keep_locked_flags(fd, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), NULL);
   close_keep_errno(fd);
   return r;
 }
@@ -1957,6 +1979,18 @@ static uint32_t run_parent_steps(const struct plan *plan, struct parent_fds *f, 
       copy_winsize();
       break;
     case OP_PDEATHSIG: set_pdeathsig(s, i + 1, what); break;
+    case OP_PTY_OWNER: {
+      // In a user namespace the container's root is an unprivileged host user: the pty it
+      // is given (PTY or CONSOLE, allocated by an earlier step) must be its own.
+      uint32_t uid, gid;
+      if (parse_u32(s->a[0].s, 10, &uid) < 0 || parse_u32(s->a[1].s, 10, &gid) < 0) monitor_fail(i + 1, what);
+      if (f->pty_slave < 0) {
+        errno = EINVAL;
+        monitor_fail(i + 1, what);
+      }
+      if (fchown(f->pty_slave, uid, gid) < 0) monitor_fail(i + 1, what);
+      break;
+    }
     case OP_BARRIER: M.has_barrier = 1; break;
     case OP_MONITOR:
       if (mon_setup(s->a[0].s) < 0) monitor_fail(i + 1, what);

@@ -1,7 +1,7 @@
 // Container: a persistent container's lifecycle (create, start, stop, attach, destroy, ...),
 // its on-disk layout and locking. The CLI commands and the REST server are thin layers over
 // this class. No Node.js process stays resident: after a start, lxts-exec is the monitor.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, unlinkSync, statSync, chmodSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locations, containerPaths, type Locations, type ContainerPaths } from './storage/paths.js';
@@ -18,6 +18,7 @@ import type { ContainerSpec } from './spec.js';
 import { TEMPLATES } from './template/index.js';
 import { prewarmCgroupMove } from './cgroup/prewarm.js';
 import { runHooks, type HookContext } from './hooks.js';
+import { writeIdMaps } from './userns.js';
 import { setupNetwork, teardownNetwork, releasePhysBeforeStop, containerNetInfo, defaultNetConfig, forgetContainer, type NetInfo } from './net/index.js';
 import { prepareRootfs } from './storage/overlay.js';
 import { assertNoDependents, unregisterFromOrigin } from './storage/copy.js';
@@ -273,6 +274,12 @@ export class Container {
       if (st.state === 'BROKEN') await this.cleanupAfterStop(true);
       const { spec, stored, warnings } = this.loadSpec('start');
       prepareRootfs(spec);
+      // In a user namespace the container's root is an unprivileged host user: it must be
+      // able to pass through the container's directory to reach its rootfs.
+      if (spec.namespaces.includes('user')) {
+        const mode = statSync(this.paths.dir).mode & 0o7777;
+        if ((mode & 0o011) !== 0o011) chmodSync(this.paths.dir, mode | 0o011);
+      }
       runHooks('pre-start', stored, this.hookContext(spec));
       mkdirSync(this.paths.run, { recursive: true, mode: 0o700 });
       for (const f of [this.paths.exit, this.paths.runtime]) rmSync(f, { force: true });
@@ -290,6 +297,7 @@ export class Container {
           stdio: 'ignore',
           detached: true,
           atBarrier: async (pid) => {
+            if (spec.idmap && spec.namespaces.includes('user')) writeIdMaps(pid, spec.idmap);
             cgroup = ContainerCgroup.create(this.cgroupName, { parent: CGROUP_PARENT });
             cgroup.apply(spec.resources);
             cgroup.attach(pid);

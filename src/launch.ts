@@ -3,7 +3,7 @@
 // CLI, the demo and the benchmarks share, so it avoids anything slow: no shell, sync cgroup
 // writes, one socket to the executor.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, statSync, chmodSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
@@ -13,10 +13,23 @@ import { encodePlan, type LaunchPlan } from './plan/encode.js';
 import { probeHostLayout } from './template/host-layout.js';
 import { ContainerCgroup, detectCgroupHost } from './cgroup/index.js';
 import { LxtsError, ExitCode } from './errors.js';
+import { writeIdMaps } from './userns.js';
 
 export const RUN_DIR = process.env.LXTS_RUNDIR ?? '/run/lxts';
 /** An empty host dir that in-memory and overlay roots are mounted on, inside the child's mount namespace only. */
 export const STAGING_DIR = RUN_DIR + '/.staging';
+
+/**
+ * The empty directory in-memory root filesystems are mounted on (inside each container's own
+ * mount namespace only). Searchable by everyone: in a user namespace the container's root is
+ * an unprivileged host user that must reach it.
+ */
+export function ensureStagingDir(): void {
+  mkdirSync(STAGING_DIR, { recursive: true, mode: 0o755 });
+  for (const [dir, mode] of [[RUN_DIR, 0o711], [STAGING_DIR, 0o755]] as const) {
+    if ((statSync(dir).mode & 0o777) !== mode) chmodSync(dir, mode);
+  }
+}
 
 export function executorPath(): string {
   if (process.env.LXTS_EXEC) return process.env.LXTS_EXEC;
@@ -137,13 +150,14 @@ export async function startExecutor(plan: LaunchPlan, opts: ExecutorOptions = {}
 }
 
 export async function launch(spec: ContainerSpec, opts: LaunchOptions = {}): Promise<RunningContainer> {
-  if (spec.rootfs.kind === 'host' || spec.rootfs.kind === 'overlay') mkdirSync(STAGING_DIR, { recursive: true, mode: 0o700 });
+  if (spec.rootfs.kind === 'host' || spec.rootfs.kind === 'overlay') ensureStagingDir();
   const plan = compileForHost(spec, { dieWithParent: opts.dieWithParent });
   let cgroup: ContainerCgroup | undefined;
   try {
     const run = await startExecutor(plan, {
       stdio: opts.stdio,
       atBarrier: (pid) => {
+        if (spec.idmap && spec.namespaces.includes('user')) writeIdMaps(pid, spec.idmap);
         if (opts.noCgroup) return;
         cgroup = ContainerCgroup.create(spec.name, { parent: opts.cgroupParent });
         cgroup.apply(spec.resources);

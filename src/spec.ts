@@ -90,7 +90,23 @@ export interface ContainerSpec {
    * The host-side hooks are run by the Container (src/hooks.ts).
    */
   hooks: { preMount: string[]; mount: string[]; autodev: string[]; start: string[]; version: 0 | 1 };
+  /**
+   * With a user namespace (namespace "user"): which host ids the container's ids are. The
+   * container's root is then an unprivileged host user (LXC's lxc.idmap, `--userns`).
+   */
+  idmap?: { uid: IdRange[]; gid: IdRange[] };
 }
+
+export interface IdRange {
+  /** First id inside the container. */
+  inside: number;
+  /** First id on the host. */
+  outside: number;
+  count: number;
+}
+
+/** LXC's usual unprivileged map: the container's 0..65535 are the host's 100000..165535. */
+export const DEFAULT_IDMAP = { uid: [{ inside: 0, outside: 100000, count: 65536 }], gid: [{ inside: 0, outside: 100000, count: 65536 }] };
 
 export const DEFAULT_ENV = [
   'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',

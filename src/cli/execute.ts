@@ -2,7 +2,8 @@
 import { statSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { isatty } from 'node:tty';
-import { defaultSpec, type ContainerSpec, type MountSpec, type NamespaceKind, ALL_NAMESPACES } from '../spec.js';
+import { defaultSpec, DEFAULT_IDMAP, type ContainerSpec, type MountSpec, type NamespaceKind, type IdRange, ALL_NAMESPACES } from '../spec.js';
+import { parseIdMapFlag } from '../userns.js';
 import { normalizeCap } from '../security/capabilities.js';
 import { validateName } from '../names.js';
 import { usageError, requireRoot, LxtsError, ExitCode } from '../errors.js';
@@ -30,6 +31,8 @@ const OPTIONS = {
   share: { type: 'string', multiple: true },
   'read-only': { type: 'boolean' },
   seccomp: { type: 'string' },
+  userns: { type: 'boolean' },
+  idmap: { type: 'string', multiple: true },
   tty: { type: 'boolean', short: 't' },
   'no-tty': { type: 'boolean', short: 'T' },
   'dry-run': { type: 'boolean' },
@@ -66,6 +69,8 @@ const HELP = helpText(
     ['--sysctl KEY=VALUE', 'namespaced sysctl, e.g. net.ipv4.ip_forward=1 (repeatable)'],
     ['--share NS', 'share the host\'s namespace NS: net, ipc, uts, pid, cgroup (repeatable)'],
     ['--read-only', 'mount the root filesystem read-only'],
+    ['--userns', 'own user namespace: the container\'s root is host uid/gid 100000 (0-65535 -> 100000-165535)'],
+    ['--idmap u|g|b:IN:OUT:COUNT', 'user namespace with this id map instead (repeatable; b = uid and gid)'],
     ['--seccomp default|unconfined', 'default: refuse superblock remounts (they would reach the host\'s filesystem)'],
     ['-t, --tty / -T, --no-tty', 'force / refuse a pty (default: a pty when stdin is a terminal)'],
     ...RESOURCE_HELP,
@@ -177,6 +182,13 @@ export function specFromFlags(v: Values, command: string[]): ContainerSpec {
   if (v.hostname !== undefined) spec.hostname = hostname(v.hostname);
   if (v.rootfs !== undefined) spec.rootfs = { kind: 'dir', path: checkRootfs(v.rootfs), readonly: false };
   spec.rootfs.readonly = !!v['read-only'];
+  if (v.userns || v.idmap?.length) {
+    const map = { uid: [] as IdRange[], gid: [] as IdRange[] };
+    for (const m of v.idmap ?? []) parseIdMapFlag(m, map);
+    spec.idmap = v.idmap?.length ? map : structuredClone(DEFAULT_IDMAP);
+    if (!spec.idmap.uid.length || !spec.idmap.gid.length) throw usageError('--idmap needs both a uid and a gid map (use b: for both)');
+    spec.namespaces.push('user');
+  }
   if (v.seccomp !== undefined) {
     if (v.seccomp !== 'default' && v.seccomp !== 'unconfined') throw usageError(`--seccomp takes default or unconfined, got "${v.seccomp}"`);
     spec.seccomp = v.seccomp;

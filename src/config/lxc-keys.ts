@@ -170,7 +170,7 @@ export const KEYS: readonly KeyDef[] = [
   S('supported', 'lxc.net.[i]', '(empty)', 'an empty value removes network interface i', (v, i) => clearOnly(`lxc.net.${i}`)(), { pattern: /^lxc\.net\.(\d+)$/ }),
   ...NET,
 
-  S('stored', 'lxc.idmap', 'u|g NSID HOSTID RANGE', 'uid/gid map of the user namespace (repeatable); applied with user namespaces', V.idmap, { multi: true }),
+  S('supported', 'lxc.idmap', 'u|g|b NSID HOSTID RANGE', 'uid/gid map of the container\'s user namespace (repeatable; b = both): the container\'s root is an unprivileged host user', V.idmap, { multi: true }),
   S('stored', 'lxc.seccomp.profile', 'FILE', 'seccomp policy file (LXC format); applied by the seccomp compiler', text),
   S('stored', 'lxc.seccomp.allow_nesting', '0|1', 'let the container load its own seccomp filters', V.bool),
   S('unsupported', 'lxc.seccomp.notify.proxy', 'unix:PATH', 'seccomp user notification proxy', text),

@@ -307,6 +307,15 @@ export function configToSpec(input: ConfigInput, opts: ConvertOptions = {}): Con
   stored.ephemeral = val<boolean>('lxc.ephemeral');
   stored.idmaps = list('lxc.idmap').map((s) => s.value as V.IdMap);
   if (stored.idmaps.length) stored.userns = true;
+  // lxc.idmap: the container gets a user namespace with these maps (u, g, or b for both).
+  if (stored.userns) {
+    const ranges = (t: 'u' | 'g') => stored.idmaps.filter((m) => m.type === t || m.type === 'b').map((m) => ({ inside: m.nsid, outside: m.hostid, count: m.range }));
+    spec.idmap = { uid: ranges('u'), gid: ranges('g') };
+    if (!spec.idmap.uid.length || !spec.idmap.gid.length) {
+      const e = list('lxc.idmap')[0]?.entry ?? last('lxc.namespace.clone')?.entry;
+      if (e) at(e, 'a user namespace needs both a uid (u) and a gid (g) map in lxc.idmap');
+    }
+  }
   for (const t of HOOK_TYPES) {
     const h = list(`lxc.hook.${t}`).map((s) => s.value as string);
     if (h.length) stored.hooks[t] = h;
@@ -343,6 +352,7 @@ export function configToSpec(input: ConfigInput, opts: ConvertOptions = {}): Con
   // A "none" interface means: share the host's network namespace (LXC's meaning).
   if (stored.net.some((n) => n.type === 'none')) ns.delete('net');
   spec.namespaces = ALL_NAMESPACES.filter((n) => ns.has(n));
+  if (spec.idmap?.uid.length && spec.idmap.gid.length) spec.namespaces.push('user');
 
   for (const k of Object.keys(stored) as (keyof StoredConfig)[]) if (stored[k] === undefined) delete stored[k];
   const used = [...usedCount].map(([d, count]) => ({ name: d.name, support: d.support, count }));

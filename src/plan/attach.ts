@@ -26,6 +26,9 @@ export interface AttachSpec {
 // host PIDs in the other /proc/PID/ns paths would no longer resolve. PID comes just
 // before: it only takes effect for the child the CLONE step forks.
 const ORDER: [NamespaceKind, string, number][] = [
+  // The user namespace first: it owns the others, and joining it grants the capabilities
+  // to join them.
+  ['user', 'user', CLONE.NEWUSER],
   ['cgroup', 'cgroup', CLONE.NEWCGROUP],
   ['ipc', 'ipc', CLONE.NEWIPC],
   ['uts', 'uts', CLONE.NEWUTS],

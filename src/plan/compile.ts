@@ -7,6 +7,7 @@ import { CLONE, MS, RLIMIT } from './ops.js';
 import type { OpName } from './ops.js';
 import { capabilityMask, CAPABILITIES, maskToNames } from '../security/capabilities.js';
 import { defaultFilter, encodeFilter } from '../security/seccomp.js';
+import { checkIdMap } from '../userns.js';
 import { hostTemplateEtcFiles, type HostLayout } from '../template/host-layout.js';
 import { LxtsError, ExitCode } from '../errors.js';
 
@@ -66,8 +67,23 @@ export function compilePlan(spec: ContainerSpec, ctx: CompileContext = {}): Laun
     add('CONSOLE', ctx.monitor.consoleLog, ctx.monitor.ringBytes);
     if (ctx.monitor.onExit?.length) add('ON_EXIT', ctx.monitor.onExit[0]!, ...ctx.monitor.onExit);
   } else if (spec.process.terminal) add('PTY');
+  if ((ctx.monitor || spec.process.terminal) && ns.has('user') && spec.idmap) {
+    // The container's root must own its console: root, and group tty (5) where it is mapped.
+    const uid = hostId(spec.idmap.uid, 0);
+    const gid = hostId(spec.idmap.gid, 5) ?? hostId(spec.idmap.gid, 0);
+    if (uid === undefined || gid === undefined) throw new LxtsError('a user namespace needs its root (id 0) mapped, for uid and gid', ExitCode.CONFIG);
+    add('PTY_OWNER', uid, gid);
+  }
   add('CLONE', cloneFlags >>> 0);
   add('BARRIER');
+  if (ns.has('user')) {
+    if (!spec.idmap?.uid.length || !spec.idmap.gid.length) throw new LxtsError('a user namespace needs uid and gid maps (lxc.idmap, --idmap)', ExitCode.CONFIG);
+    checkIdMap('uid', spec.idmap.uid);
+    checkIdMap('gid', spec.idmap.gid);
+    // The maps are written while the child waits at the barrier; now it becomes the
+    // namespace's root (its host uid is the mapped one: unprivileged on the host).
+    add('SETUSER', 0, 0);
+  }
   if (ns.has('cgroup')) add('UNSHARE', CLONE.NEWCGROUP);
   // A new network namespace's lo starts down; programs expect 127.0.0.1 to answer.
   if (ns.has('net')) add('LINK_UP', 'lo');
@@ -178,6 +194,12 @@ export function overlayMountData(r: { lower?: string[]; upper?: string; work?: s
     if (/[,:\\]/.test(p)) throw new LxtsError(`overlay rootfs path "${p}" contains ",", ":" or "\\", which overlayfs mount options cannot take`, ExitCode.CONFIG);
   }
   return `lowerdir=${lower.join(':')},upperdir=${r.upper},workdir=${r.work}`;
+}
+
+/** The host id an id inside the container maps to (undefined when unmapped). */
+function hostId(ranges: { inside: number; outside: number; count: number }[], id: number): number | undefined {
+  const r = ranges.find((x) => id >= x.inside && id < x.inside + x.count);
+  return r ? r.outside + (id - r.inside) : undefined;
 }
 
 /** HOOK steps with LXC's environment (and, for hook version 0, its arguments). */

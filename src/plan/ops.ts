@@ -37,6 +37,7 @@ export const Op = {
   ON_EXIT: 32, //      file argv0 [argv...]          parent: after the exit file, run this (LXTS_EXIT_CODE, LXTS_CONTAINER_PID)
   LINK_UP: 33, //      name                          child: set a network interface up (lo of a new network namespace)
   HOOK: 34, //         cmdline [K=V...]              child: run /bin/sh -c cmdline with that environment and wait (LXC's in-namespace hooks)
+  PTY_OWNER: 35, //    uid gid                       parent: chown the PTY/CONSOLE slave (to the container's root in a user namespace)
 } as const;
 
 export type OpName = keyof typeof Op;

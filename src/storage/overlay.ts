@@ -5,7 +5,7 @@
 import { mkdirSync, statSync, lstatSync, realpathSync } from 'node:fs';
 import type { ContainerSpec, RootfsSpec } from '../spec.js';
 import { LxtsError, ExitCode } from '../errors.js';
-import { STAGING_DIR } from '../launch.js';
+import { ensureStagingDir } from '../launch.js';
 
 /** Where a snapshot copy keeps its writable layer and workdir (LXC's LXC_OVERLAY_DELTA_PATH / _WORK_PATH). */
 export const OVERLAY_DELTA = 'overlay/delta';
@@ -34,7 +34,7 @@ export function prepareRootfs(spec: ContainerSpec): void {
   if (spec.rootfs.kind !== 'overlay') return;
   for (const d of spec.rootfs.lower ?? []) checkRootfsDir(d);
   prepareOverlay(spec.rootfs);
-  mkdirSync(STAGING_DIR, { recursive: true, mode: 0o700 });
+  ensureStagingDir();
 }
 
 export function prepareOverlay(r: RootfsSpec): void {

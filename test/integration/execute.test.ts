@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync, readFileSync, chmodSync, chownSync, statSync } from 'node:fs';
 import { lxts, machineState, leftovers, tempDir, isRoot, ROOT, CLI } from './helpers/lxts.js';
 import { makeBusyboxRootfs } from '../../src/template/busybox-rootfs.js';
 
@@ -242,6 +242,36 @@ test('--bundle runs an OCI bundle (config.json as crun/runc spec write it)', { .
       assert.match(none.stderr, /config\.json: no such file \(is this an OCI bundle\?\)/);
     } finally {
       bundle.remove();
+    }
+  }));
+
+test('--userns: the container\'s root is an unprivileged host user (uid 100000)', { ...T, skip }, () =>
+  clean(async () => {
+    const dir = tempDir('lxts-userns-');
+    try {
+      // The mapped root must be able to pass through to its rootfs.
+      chmodSync(dir.path, 0o755);
+      makeBusyboxRootfs(dir.path + '/rootfs');
+      mkdirSync(dir.path + '/rootfs/data');
+      mkdirSync(dir.path + '/data');
+      chownSync(dir.path + '/data', 100000, 100000);
+      // --seccomp unconfined: the remount below is refused by the kernel itself, not the filter.
+      const r = await lxts(['execute', '--userns', '--seccomp', 'unconfined', '--rootfs', dir.path + '/rootfs', '--mount', `${dir.path}/data:/data`, '--', '/bin/sh', '-c',
+        'id -u; cat /proc/self/uid_map; touch /data/made-inside && echo touched; stat -c %u /bin/busybox; mount -o remount,ro / 2>/dev/null && echo remounted || echo remount-refused; echo x > /etc/probe 2>/dev/null && echo wrote-etc || echo etc-refused']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' ')), ['0', '0 100000 65536', 'touched', '65534', 'remount-refused', 'etc-refused']);
+      // What the container's root made is the host's uid 100000; the host's root-owned files
+      // stay untouched.
+      assert.equal(statSync(dir.path + '/data/made-inside').uid, 100000);
+      assert.ok(!existsSync(dir.path + '/rootfs/etc/probe'));
+      const bad = await lxts(['execute', '--idmap', 'u:0:100000:65536', '--', 'true']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /needs both a uid and a gid map/);
+      const overlap = await lxts(['execute', '--idmap', 'b:0:100000:1000', '--idmap', 'b:10:200000:5', '--', 'true']);
+      assert.equal(overlap.code, 3);
+      assert.match(overlap.stderr, /uid maps overlap inside the container/);
+    } finally {
+      dir.remove();
     }
   }));
 

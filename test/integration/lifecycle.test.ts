@@ -4,7 +4,7 @@
 // lxtspath and run dir, and leaves the machine as it found it.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync, readFileSync, appendFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { existsSync, writeFileSync, readFileSync, appendFileSync, renameSync, symlinkSync, unlinkSync, chmodSync } from 'node:fs';
 import { isRoot, withLxtsEnv, createBusybox, type LxtsEnv as Env } from './helpers/lxts.js';
 import { monitorConsole } from '../../src/monitor-client.js';
 
@@ -251,4 +251,20 @@ test('start -F runs the container in the foreground with its status; an ephemera
     appendFileSync(`${env.path}/fg/config`, 'lxc.ephemeral = 1\n');
     assert.equal((await env.lxts(['start', '-F', 'fg'])).code, 3);
     assert.ok(!existsSync(`${env.path}/fg`), 'the ephemeral container is destroyed after its run');
+  }));
+
+test('lxc.idmap: a system container in its own user namespace; its init is host uid 100000', T, () =>
+  withEnv(async (env) => {
+    chmodSync(env.path, 0o755); // the mapped root must be able to pass through to its rootfs
+    await createBusybox(env, 'un', ['lxc.idmap = u 0 100000 65536', 'lxc.idmap = g 0 100000 65536']);
+    const s = await env.lxts(['start', 'un']);
+    assert.equal(s.code, 0, s.stderr);
+    const pid = (JSON.parse((await env.lxts(['info', 'un', '--json'])).stdout) as { pid: number }).pid;
+    assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\s+100000\s+100000\s+100000\s+100000$/m);
+    const a = await env.lxts(['attach', 'un', '--', '/bin/sh', '-c', 'cat /proc/self/uid_map; id -u']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.deepEqual(a.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' ')), ['0 100000 65536', '0']);
+    const stop = await env.lxts(['stop', 'un', '-t', '20']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.doesNotMatch(stop.stderr, /status 137/, 'a clean halt, not the SIGKILL after the timeout');
   }));

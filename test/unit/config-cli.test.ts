@@ -19,7 +19,7 @@ test('config validate: valid files exit 0 and name what is stored for later', { 
   const r = lxts('config', 'validate', 'debian/config', 'app/config', 'overlay/config');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^debian\/config: valid \(36 keys; stored for later, not applied yet: .*lxc\.signal\.\*.*\)$/m);
-  assert.match(r.out, /^app\/config: valid \(\d+ keys; 1 warning; .*lxc\.idmap/m);
+  assert.match(r.out, /^app\/config: valid \(\d+ keys; 1 warning; .*lxc\.seccomp\.\*/m);
   assert.equal(r.err, 'app/config:92: warning: lxc.apparmor.profile: not supported by lxts (AppArmor profile; lxts does not load AppArmor profiles); ignored\n');
 });
 

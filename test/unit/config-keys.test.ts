@@ -37,7 +37,7 @@ test('every key the issue names is in the table, with its support level', { time
   assert.equal(support('lxc.net.3.ipv4.address'), 'supported');
   assert.equal(support('lxc.net.3.l2proxy'), 'stored');
   assert.equal(support('lxc.seccomp.profile'), 'stored');
-  assert.equal(support('lxc.idmap'), 'stored');
+  assert.equal(support('lxc.idmap'), 'supported');
   assert.equal(support('lxc.apparmor.profile'), 'unsupported');
   assert.equal(support('lxc.cgroup.cpu.shares'), 'supported');
   // exact rows win over families

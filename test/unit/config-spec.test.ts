@@ -61,7 +61,8 @@ test('golden: application container (mounts, init, env, caps, cgroup v1+v2, limi
   assert.deepEqual(s.resources.pids, { max: 256 });
   assert.deepEqual(s.resources.io?.throttle, [{ device: '8:0', rbps: 1048576, wiops: 100 }]);
   assert.deepEqual(s.resources.raw, [{ version: 1, key: 'memory.memsw.limit_in_bytes', value: '1073741824' }, { version: 2, key: 'memory.oom.group', value: '1' }]);
-  assert.deepEqual(s.namespaces, ['pid', 'mount', 'uts', 'net', 'cgroup']);
+  assert.deepEqual(s.namespaces, ['pid', 'mount', 'uts', 'net', 'cgroup', 'user'], 'lxc.idmap gives a user namespace');
+  assert.deepEqual(s.idmap, { uid: [{ inside: 0, outside: 100000, count: 65536 }], gid: [{ inside: 0, outside: 100000, count: 65536 }] });
   assert.equal(s.rootfs.readonly, true);
   assert.equal(c.stored.net.length, 2);
   assert.equal(c.stored.userns, true);
@@ -79,7 +80,7 @@ test('golden: overlay snapshot, shared network, user namespace', { timeout: 1000
   assert.deepEqual(c.spec.rootfs, { kind: 'overlay', lower: ['/var/lib/lxts/base/rootfs'], upper: '/var/lib/lxts/snap1/delta0', work: '/var/lib/lxts/snap1/work', readonly: false }, 'mounted in the container, workdir beside UPPER as in LXC');
   assert.deepEqual(c.stored.rootfs, { backend: 'overlay', lower: '/var/lib/lxts/base/rootfs', upper: '/var/lib/lxts/snap1/delta0', options: ['xino=off'] });
   assert.ok(!c.spec.namespaces.includes('net'), 'lxc.net.0.type = none shares the host network');
-  assert.ok(!c.spec.namespaces.includes('user'), 'user namespaces come with id mapping (stored)');
+  assert.ok(c.spec.namespaces.includes('user'), 'lxc.namespace.clone user with lxc.idmap: a user namespace');
   assert.equal(c.stored.userns, true);
 });
 
