@@ -468,7 +468,7 @@ test('bad combinations are rejected before clone', T, async (t) => {
   const failing = await runPlan({ steps: [{ op: 'MONITOR', args: [dir] }, { op: 'CLONE', args: [String(CLONE.NEWNS)] }, { op: 'CHDIR', args: ['/nonexistent-lxts'] }, exec] });
   assert.equal(failing.exitCode, 125);
   // The error report is what matters (its order against `pid` was seen to vary under load).
-  assert.deepEqual(failing.reports.filter((l) => !l.startsWith('pid ')), ['error 3 chdir /nonexistent-lxts: No such file or directory']);
+  assert.deepEqual(failing.reports.filter((l) => !l.startsWith('pid ')), ['error 3 chdir /nonexistent-lxts: No such file or directory'], `reports: ${JSON.stringify(failing.reports)}`);
   assert.deepEqual(fs.readdirSync(dir), []);
 });
 
