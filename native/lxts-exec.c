@@ -213,17 +213,23 @@ static int report_fd = CTL_FD;
 
 // One report line to the caller. Failures are ignored: if the caller is gone there is nobody
 // to tell, and the exit code still says it.
+// Formats one protocol line (cut to fit, newline added); returns its length, -1 on error.
+static int format_line(char *line, size_t size, const char *fmt, va_list ap) {
+  int n = vsnprintf(line, size - 1, fmt, ap);
+  if (n < 0) return -1;
+  if ((size_t)n > size - 2) n = (int)(size - 2);
+  line[n++] = '\n';
+  return n;
+}
+
 static void report(const char *fmt, ...) {
   if (report_fd < 0) return;
   char line[4400];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  int n = format_line(line, sizeof line, fmt, ap);
   va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n > sizeof line - 2) n = sizeof line - 2;
-  line[n++] = '\n';
-  (void)write_all(report_fd, line, (size_t)n);
+  if (n > 0) (void)write_all(report_fd, line, (size_t)n);
 }
 
 // Parse an unsigned decimal (base 10) or octal (base 8) number; the whole string must be used.
@@ -1378,13 +1384,10 @@ static void client_line(struct client *c, const char *fmt, ...) {
   char line[160];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  int n = format_line(line, sizeof line, fmt, ap);
   va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n > sizeof line - 2) n = sizeof line - 2;
-  line[n++] = '\n';
   // A fresh socket's buffer takes a line; a client that vanished is not our problem.
-  (void)send(c->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n > 0) (void)send(c->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 static void client_drop(struct client *c) {

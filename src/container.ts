@@ -517,7 +517,8 @@ export class Container {
     };
   }
 
-  private hookContext(spec: ContainerSpec, initPid?: number): HookContext {
+  /** What LXC's hooks are told about this container (src/hooks.ts). */
+  hookContext(spec: ContainerSpec, initPid?: number): HookContext {
     const rootfsPath = spec.rootfs.kind === 'overlay' ? (spec.rootfs.upper ?? '') : (spec.rootfs.path ?? '');
     return { name: this.name, configPath: this.paths.config, rootfsPath, initPid };
   }
@@ -568,7 +569,7 @@ export async function postStop(name: string, opts: Partial<Locations>): Promise<
   let hooks: { stored: StoredConfig; ctx: HookContext } | undefined;
   try {
     const { spec, stored } = c.loadSpec('start');
-    hooks = { stored, ctx: { name, configPath: c.paths.config, rootfsPath: spec.rootfs.path ?? spec.rootfs.upper ?? '' } };
+    hooks = { stored, ctx: c.hookContext(spec) };
   } catch {
     /* config gone or broken: clean up without hooks */
   }

@@ -5,22 +5,13 @@ import type { LaunchPlan, PlanStep } from './encode.js';
 import type { OpName } from './ops.js';
 import { CLONE } from './ops.js';
 import { capabilityMask } from '../security/capabilities.js';
-import type { CapabilitySpec, NamespaceKind } from '../spec.js';
+import type { CapabilitySpec, NamespaceKind, ProcessSpec } from '../spec.js';
 
-export interface AttachSpec {
-  /** Host PID of the container's init. */
-  initPid: number;
-  namespaces: NamespaceKind[];
-  args: string[];
-  env: string[];
-  cwd: string;
-  uid: number;
-  gid: number;
-  additionalGids: number[];
-  capabilities: CapabilitySpec;
-  noNewPrivileges: boolean;
-  terminal: boolean;
-}
+/** What an attached process runs with: the container's init PID and namespaces, plus a process. */
+export type AttachSpec = { initPid: number; namespaces: NamespaceKind[]; capabilities: CapabilitySpec } & Pick<
+  ProcessSpec,
+  'args' | 'env' | 'cwd' | 'uid' | 'gid' | 'additionalGids' | 'noNewPrivileges' | 'terminal'
+>;
 
 // The mount namespace goes last: after setns into it, /proc is the container's and the
 // host PIDs in the other /proc/PID/ns paths would no longer resolve. PID comes just
